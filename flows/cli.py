@@ -1,0 +1,162 @@
+"""The `oms` command: `oms run`, `oms backfill`, `oms status`, `oms serve-replay`, `oms sources`.
+
+Errors print as one line and exit non-zero (1: a run failed or quarantined something, 2: bad configuration or
+usage, 3: the source could not be reached), so cron jobs and scripts can trust the exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no calls to outside hosts
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="oms-data: SCB and Kolada statistics for the seven ÖMS counties, into DuckDB.")
+
+SourceOption = Annotated[list[str] | None, typer.Option("--source", "-s",
+                                                         help="Only these sources (id or id prefix); repeatable.")]
+ReplayOption = Annotated[bool, typer.Option("--replay", help="Serve the recorded SCB data in ../shared on "
+                                                            "loopback and run against it (offline).")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Fetch again even what already landed.")]
+
+
+def _fail(message: str, code: int) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _replay_if_asked(replay: bool) -> Iterator[None]:
+    """Start the loopback PxWeb server and point the pipeline at it; the HTTP code path stays the same."""
+    if not replay:
+        yield
+        return
+    from replay.pxweb_server import PxWebReplayServer
+
+    from tasks.config import load_settings
+
+    shared = load_settings().paths.shared_dir
+    if not (shared / "scb").is_dir():
+        _fail(f"no recorded SCB data at {shared}/scb; set OMS_SHARED_DIR to the shared folder", 2)
+    with PxWebReplayServer(shared_dir=shared) as server:
+        previous = os.environ.get("OMS_SCB_BASE_URL")
+        os.environ["OMS_SCB_BASE_URL"] = server.base_url
+        typer.echo(f"replay: serving {shared}/scb at {server.base_url}")
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop("OMS_SCB_BASE_URL", None)
+            else:
+                os.environ["OMS_SCB_BASE_URL"] = previous
+
+
+def _run_flow(call: Callable[[], object]) -> None:
+    from flows.pipeline import RunFailed
+    from tasks.config import ConfigError
+    from tasks.fetch.http import SourceUnavailable
+    from tasks.load.warehouse import WarehouseBusy
+
+    try:
+        summary = call()
+    except ConfigError as err:
+        _fail(str(err), 2)
+    except RunFailed as err:
+        _fail(f"run finished with failures (the rest was published): {err}", 1)
+    except (SourceUnavailable, WarehouseBusy) as err:
+        _fail(str(err), 3)
+    else:
+        typer.secho(f"run {summary.run_id}: {len(summary.outcomes)} sources, {summary.calls} API calls, "
+                    f"{summary.seconds:.1f} s", fg=typer.colors.GREEN)
+
+
+@app.command()
+def run(source: SourceOption = None, replay: ReplayOption = False, force: ForceOption = False) -> None:
+    """The nightly job: fetch, land, validate, load and publish every configured source."""
+    from flows.pipeline import nightly
+
+    with _replay_if_asked(replay):
+        _run_flow(lambda: nightly(sources=source, force=force))
+
+
+@app.command()
+def backfill(
+    first_year: Annotated[int, typer.Option("--from", help="First year to (re)load.")],
+    last_year: Annotated[int, typer.Option("--to", help="Last year to (re)load.")],
+    source: SourceOption = None, replay: ReplayOption = False, force: ForceOption = False,
+) -> None:
+    """Reload a range of years; resumable: what already landed for the same table version is not refetched."""
+    from flows.pipeline import backfill as backfill_flow
+
+    if first_year > last_year:
+        _fail(f"--from {first_year} is after --to {last_year}", 2)
+    with _replay_if_asked(replay):
+        _run_flow(lambda: backfill_flow(first_year=first_year, last_year=last_year, sources=source, force=force))
+
+
+@app.command()
+def status(limit: Annotated[int, typer.Option(help="How many recent runs.")] = 5) -> None:
+    """What the last runs did, per source, read from the published warehouse."""
+    import duckdb
+
+    from tasks.config import load_settings
+    from tasks.load.warehouse import connect_read_only
+
+    path: Path = load_settings().paths.warehouse
+    if not path.exists():
+        _fail(f"no warehouse at {path} yet: run `oms run` first", 2)
+    try:
+        con = connect_read_only(path)
+    except duckdb.IOException as err:
+        _fail(f"cannot open {path} read-only: {err}", 3)
+    runs = con.execute("SELECT run_id, flow, status, started_at, finished_at, calls FROM audit.run "
+                       "ORDER BY started_at DESC LIMIT ?", [limit]).fetchall()
+    for run_id, flow_name, run_status, started, finished, calls in runs:
+        typer.echo(f"{started:%Y-%m-%d %H:%M} {flow_name} {run_status} calls={calls} run={run_id} "
+                   f"({(finished - started).total_seconds():.1f} s)")
+        for row in con.execute("SELECT source_id, status, calls, rows_fetched, rows_rejected, rows_loaded, "
+                               "rows_published, message FROM audit.batch WHERE run_id = ? ORDER BY source_id",
+                               [run_id]).fetchall():
+            typer.echo("    {:<40} {:<11} calls={} fetched={} rejected={} loaded={} published={}{}".format(
+                *row[:7], f" — {row[7]}" if row[7] else ""))
+
+
+@app.command("sources")
+def list_sources() -> None:
+    """The configured sources (config/sources/*.yaml)."""
+    from tasks.config import ConfigError, load_sources
+
+    try:
+        for source in load_sources():
+            where = " (replay only)" if source.only_on else ""
+            typer.echo(f"{source.id:<42} {source.table:<24} {source.frequency:<8}{where} {source.title}")
+    except ConfigError as err:
+        _fail(str(err), 2)
+
+
+@app.command("serve-replay")
+def serve_replay(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765) -> None:
+    """Serve the recorded SCB data as a PxWebApi 2 server on loopback (Ctrl-C to stop)."""
+    from replay.pxweb_server import serve_forever
+
+    from tasks.config import load_settings
+
+    shared = load_settings().paths.shared_dir
+    typer.echo(f"PxWebApi 2 replay of {shared}/scb at http://127.0.0.1:{port}/api/v2")
+    serve_forever(shared, host="127.0.0.1", port=port)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

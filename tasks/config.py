@@ -1,0 +1,250 @@
+"""Read the YAML catalogue under config/: settings, regions, code vocabularies and sources.
+
+Errors come out as one line naming the file and the field (``ConfigError``), never as a traceback: an operator
+editing YAML at night needs to know what to fix, not where in our code it broke.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_ROOT / "config"
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message is one line that says what and where."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IndicatorMapping(_Strict):
+    id: str
+    unit: str
+
+
+class VariableSpec(_Strict):
+    values: list[str]
+    codelist: str | None = None
+
+
+class ColumnMap(_Strict):
+    region: str
+    period: str
+    sex: str | None = None
+    age: str | None = None
+
+
+class SourceConfig(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    api: Literal["pxweb"]
+    table: str
+    title: str
+    why: str
+    frequency: Literal["monthly", "quarterly", "yearly"]
+    selection: dict[str, VariableSpec]
+    columns: ColumnMap
+    indicators: dict[str, IndicatorMapping]
+    expectations: str
+    breakdown: list[str] = []
+    codes: dict[str, dict[str, str]] = {}
+    derive_totals: list[Literal["sex", "age"]] = []
+    only_on: Literal["replay"] | None = None
+
+    @field_validator("selection", mode="before")
+    @classmethod
+    def _lists_are_value_specs(cls, value: Any) -> Any:
+        # `Kon: ["*"]` is shorthand for `Kon: {values: ["*"]}`.
+        if isinstance(value, dict):
+            return {k: {"values": v} if isinstance(v, list) else v for k, v in value.items()}
+        return value
+
+    @property
+    def metric_variable(self) -> str:
+        return "ContentsCode"
+
+
+class ScbSettings(_Strict):
+    base_url: str
+    language: str = "sv"
+    timeout_seconds: float = 60
+    max_attempts: int = 6
+    backoff_seconds: float = 1.0
+
+
+class KoladaSettings(_Strict):
+    base_url: str
+    requests_per_second: float = 5
+
+
+class PathSettings(_Strict):
+    warehouse: Path
+    data_dir: Path
+    shared_dir: Path
+
+
+class Settings(_Strict):
+    scb: ScbSettings
+    kolada: KoladaSettings
+    paths: PathSettings
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    short_name: str
+    level: str  # "county" | "municipality"
+    county_code: str
+    kolada_id: str
+    nuts3: str | None = None
+    nuts2: str | None = None
+
+
+@dataclass(frozen=True)
+class RegionChange:
+    effective: date
+    type: str
+    code: str
+    name: str
+    from_code: str
+    county: str
+    from_county: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class Regions:
+    regions: tuple[Region, ...]
+    changes: tuple[RegionChange, ...]
+
+    @property
+    def county_codes(self) -> list[str]:
+        return [r.code for r in self.regions if r.level == "county"]
+
+    @property
+    def municipality_codes(self) -> list[str]:
+        return [r.code for r in self.regions if r.level == "municipality"]
+
+    @property
+    def all_codes(self) -> list[str]:
+        return [r.code for r in self.regions]
+
+    def region_sets(self) -> dict[str, list[str]]:
+        """Named sets that a source selection may reference as ``$name``."""
+        return {"counties": self.county_codes, "municipalities": self.municipality_codes, "oms": self.all_codes}
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: file not found") from err
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{path}:{where} is not valid YAML: {problem}") from err
+
+
+def _one_line(err: ValidationError, path: Path, what: str) -> ConfigError:
+    first = err.errors()[0]
+    location = ".".join(str(p) for p in first["loc"])
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return ConfigError(f"{path}: {what}: {location}: {first['msg']}{more}")
+
+
+def _env_path(variable: str, configured: Path) -> Path:
+    value = os.environ.get(variable)
+    path = Path(value) if value else configured
+    return path if path.is_absolute() else (PROJECT_ROOT / path)
+
+
+def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
+    path = config_dir / "settings.yaml"
+    raw = _read_yaml(path)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as err:
+        raise _one_line(err, path, "settings") from err
+    scb = settings.scb.model_copy(update={"base_url": os.environ.get("OMS_SCB_BASE_URL", settings.scb.base_url)})
+    kolada = settings.kolada.model_copy(
+        update={"base_url": os.environ.get("OMS_KOLADA_BASE_URL", settings.kolada.base_url)}
+    )
+    paths = PathSettings(
+        warehouse=_env_path("OMS_WAREHOUSE", settings.paths.warehouse),
+        data_dir=_env_path("OMS_DATA_DIR", settings.paths.data_dir),
+        shared_dir=_env_path("OMS_SHARED_DIR", settings.paths.shared_dir),
+    )
+    return Settings(scb=scb, kolada=kolada, paths=paths)
+
+
+def load_regions(config_dir: Path = CONFIG_DIR) -> Regions:
+    path = config_dir / "regions.yaml"
+    raw = _read_yaml(path)
+    try:
+        counties = {c["code"]: c for c in raw["counties"]}
+        regions = [
+            Region(c["code"], c["name"], c["short_name"], "county", c["code"], c["kolada_id"], c["nuts3"], c["nuts2"])
+            for c in raw["counties"]
+        ] + [
+            Region(m["code"], m["name"], m["short_name"], "municipality", m["county"], m["code"],
+                   counties[m["county"]]["nuts3"], counties[m["county"]]["nuts2"])
+            for m in raw["municipalities"]
+        ]
+        changes = [
+            RegionChange(c["effective"], c["type"], c["code"], c["name"], c["from"], c["county"],
+                         c.get("from_county"), c["note"])
+            for c in raw.get("changes", [])
+        ]
+    except (KeyError, TypeError) as err:
+        raise ConfigError(f"{path}: missing or malformed field {err}") from err
+    return Regions(tuple(regions), tuple(changes))
+
+
+def load_code_maps(config_dir: Path = CONFIG_DIR) -> dict[str, dict[str, str]]:
+    raw = _read_yaml(config_dir / "codes.yaml") or {}
+    return {column: {str(k): str(v) for k, v in mapping.items()} for column, mapping in raw.items()}
+
+
+def load_sources(config_dir: Path = CONFIG_DIR) -> list[SourceConfig]:
+    sources: list[SourceConfig] = []
+    for path in sorted((config_dir / "sources").glob("*.yaml")):
+        raw = _read_yaml(path) or {}
+        entries = raw.get("sources") if isinstance(raw, dict) else None
+        if not isinstance(entries, list):
+            raise ConfigError(f"{path}: expected a top-level 'sources:' list")
+        for position, entry in enumerate(entries):
+            try:
+                sources.append(SourceConfig.model_validate(entry))
+            except ValidationError as err:
+                name = entry.get("id", f"#{position + 1}") if isinstance(entry, dict) else f"#{position + 1}"
+                raise _one_line(err, path, f"source {name}") from err
+    seen: set[str] = set()
+    for source in sources:
+        if source.id in seen:
+            raise ConfigError(f"config/sources: source id {source.id!r} is declared twice")
+        seen.add(source.id)
+    return sources
+
+
+def select_sources(sources: list[SourceConfig], wanted: list[str] | None, on_replay: bool) -> list[SourceConfig]:
+    """The sources a run should fetch: by id (or id prefix), and only those the server can serve."""
+    available = [s for s in sources if on_replay or s.only_on != "replay"]
+    if not wanted:
+        return available
+    chosen = [s for s in available if any(s.id == w or s.id.startswith(w) for w in wanted)]
+    unknown = [w for w in wanted if not any(s.id == w or s.id.startswith(w) for s in sources)]
+    if unknown:
+        raise ConfigError(f"unknown source(s) {unknown}; known: {', '.join(s.id for s in sources)}")
+    return chosen

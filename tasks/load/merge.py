@@ -1,0 +1,53 @@
+"""Load a validated batch into core.observation with one MERGE: reruns and backfills add no duplicates."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import duckdb
+import pandas as pd
+
+from tasks.fetch.tidy import KEY_COLUMNS
+from tasks.land.landing import LandedResponse
+
+_KEY = ["source_id", *KEY_COLUMNS]
+_CHANGED = "target.value IS DISTINCT FROM src.value OR target.status IS DISTINCT FROM src.status " \
+           "OR target.unit IS DISTINCT FROM src.unit"
+
+
+def merge_observations(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame, run_id: str) -> int:
+    """Insert new keys, update keys whose value changed; return how many rows were inserted or changed."""
+    if batch.empty:
+        return 0
+    frame = batch.assign(loaded_run_id=run_id)
+    con.register("incoming_batch", frame)
+    try:
+        on = " AND ".join(f"target.{c} = src.{c}" for c in _KEY)
+        columns = list(frame.columns)
+        updates = ", ".join(f"{c} = src.{c}" for c in columns if c not in _KEY)
+        result = con.execute(f"""
+            MERGE INTO core.observation AS target
+            USING incoming_batch AS src
+            ON {on}
+            WHEN MATCHED AND ({_CHANGED}) THEN UPDATE SET {updates}
+            WHEN NOT MATCHED THEN INSERT ({", ".join(columns)}) VALUES ({", ".join("src." + c for c in columns)})
+        """).fetchall()
+    finally:
+        con.unregister("incoming_batch")
+    return int(result[0][0]) if result else 0
+
+
+def record_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]) -> None:
+    if not landed:
+        return
+    frame = pd.DataFrame([asdict(item) for item in landed]).rename(
+        columns={"table": "source_table", "status": "http_status"})
+    con.register("landed_batch", frame)
+    try:
+        con.execute("""
+            INSERT OR IGNORE INTO audit.landing BY NAME
+            SELECT run_id, source_id, source_table, kind, url, method, request_body, http_status, content_type,
+                   sha256, bytes, source_updated, fetched_at, path FROM landed_batch
+        """)
+    finally:
+        con.unregister("landed_batch")

@@ -1,0 +1,93 @@
+"""Load every batch that passed, publish, and write the run audit, in one building copy swapped in at the end."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from tasks.context import RunContext
+from tasks.load.merge import merge_observations, record_landings
+from tasks.load.warehouse import building_copy
+from tasks.publish.publish import publish
+from tasks.validate.source_check import CheckedSource
+
+
+@dataclass
+class SourceOutcome:
+    """One line of the run report: what happened to one source."""
+
+    source_id: str
+    source_table: str
+    periods: str | None
+    source_updated: str | None
+    calls: int
+    rows_fetched: int
+    rows_rejected: int
+    rows_loaded: int
+    rows_published: int | None
+    validation: str
+    status: str
+    message: str | None
+    duration_s: float
+
+
+def outcome_of_check(checked: CheckedSource) -> SourceOutcome:
+    fetched = checked.fetched
+    if checked.passed:
+        validation, status, message, rejected = "passed", "loaded", None, 0
+    else:
+        validation = "failed" if checked.verdict else "not run"
+        status, rejected = "quarantined", checked.rows
+        message = f"{checked.quarantine.reason}: {checked.quarantine.path}" if checked.quarantine else None
+    return SourceOutcome(
+        source_id=fetched.source.id, source_table=fetched.source.table,
+        periods="..".join(fetched.periods) if fetched.periods else None,
+        source_updated=fetched.metadata.updated if fetched.metadata else None, calls=fetched.calls,
+        rows_fetched=checked.rows, rows_rejected=rejected, rows_loaded=0, rows_published=None,
+        validation=validation, status=status, message=message, duration_s=round(fetched.seconds, 3))
+
+
+def outcome_of_error(source_id: str, table: str, error: BaseException, calls: int = 0) -> SourceOutcome:
+    return SourceOutcome(source_id, table, None, None, calls, 0, 0, 0, None, "not run", "failed",
+                         f"{type(error).__name__}: {error}", 0.0)
+
+
+def _write_audit(con: duckdb.DuckDBPyConnection, ctx: RunContext, flow: str, parameters: dict,
+                 started_at: datetime, outcomes: list[SourceOutcome]) -> None:
+    failed = [o for o in outcomes if o.status in ("quarantined", "failed")]
+    con.execute("DELETE FROM audit.batch WHERE run_id = ?", [ctx.run_id])
+    frame = pd.DataFrame([{**asdict(o), "run_id": ctx.run_id} for o in outcomes])
+    if not frame.empty:
+        con.register("outcomes", frame)
+        try:
+            con.execute("INSERT INTO audit.batch BY NAME SELECT * FROM outcomes")
+        finally:
+            con.unregister("outcomes")
+    con.execute(
+        "INSERT OR REPLACE INTO audit.run VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [ctx.run_id, flow, json.dumps(parameters, default=str), started_at, datetime.now(UTC),
+         "failed" if failed else "completed", sum(o.calls for o in outcomes),
+         "; ".join(f"{o.source_id}: {o.status}" for o in failed) or None],
+    )
+
+
+def load_and_publish(ctx: RunContext, checked: list[CheckedSource], errors: list[SourceOutcome], flow: str,
+                     parameters: dict, started_at: datetime) -> list[SourceOutcome]:
+    """The only place that writes the warehouse; everything here is swapped in at once or not at all."""
+    outcomes = [outcome_of_check(c) for c in checked] + errors
+    by_id = {o.source_id: o for o in outcomes}
+    with building_copy(ctx.warehouse) as con:
+        record_landings(con, [landed for c in checked for landed in c.fetched.landed])
+        for item in checked:
+            if item.passed:
+                by_id[item.fetched.source.id].rows_loaded = merge_observations(con, item.batch, ctx.run_id)
+        published = publish(con, ctx.regions)
+        for outcome in outcomes:
+            if outcome.status == "loaded":
+                outcome.rows_published = published.get(outcome.source_id, 0)
+        _write_audit(con, ctx, flow, parameters, started_at, outcomes)
+    return outcomes

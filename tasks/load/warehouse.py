@@ -1,0 +1,78 @@
+"""The one writer of the warehouse: build a new version beside the published file, then swap it in atomically.
+
+DuckDB lets a writer lock out every reader of the same file, with no waiting (shared/STACK-NOTES.md). So a run
+never opens the published file for writing: it copies it to ``<name>.building``, writes there, CHECKPOINTs,
+closes and ``os.replace``s it over the published file. Analysts connected read-only keep their snapshot and see
+either the old or the new state, never a half-published one; a run that fails leaves the published file as it
+was. An exclusive lock file keeps a second writer (a backfill started during the nightly run) out.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from tasks.config import PROJECT_ROOT
+
+SQL_DIR = PROJECT_ROOT / "warehouse" / "sql"
+
+
+class WarehouseBusy(RuntimeError):
+    """Another run is writing the warehouse."""
+
+
+def schema_statements() -> list[Path]:
+    """The core schema files (numbered, run in order); publish files live in sql/publish/."""
+    return sorted(SQL_DIR.glob("[0-9]*.sql"))
+
+
+def apply_sql_files(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
+    for path in files:
+        con.execute(path.read_text(encoding="utf-8"))
+
+
+@contextmanager
+def writer_lock(published: Path) -> Iterator[None]:
+    published.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = published.with_name(published.name + ".lock")
+    with lock_path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as err:
+            raise WarehouseBusy(f"another run is writing {published} (lock {lock_path}); try again later") from err
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def building_copy(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to a fresh copy of the published warehouse; swapped in only on success."""
+    building = published.with_name(published.name + ".building")
+    with writer_lock(published):
+        for leftover in (building, building.with_name(building.name + ".wal")):
+            leftover.unlink(missing_ok=True)  # from a run that crashed: never trusted
+        if published.exists():
+            shutil.copyfile(published, building)
+        con = duckdb.connect(str(building))
+        try:
+            apply_sql_files(con, schema_statements())
+            yield con
+            con.execute("CHECKPOINT")
+        except BaseException:
+            con.close()
+            building.unlink(missing_ok=True)
+            raise
+        con.close()
+        os.replace(building, published)
+
+
+def connect_read_only(published: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(published), read_only=True)

@@ -1,0 +1,35 @@
+"""Validate one source batch: its own suite, then the county-total check where counties and members meet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from tasks.config import Regions, SourceConfig
+from tasks.validate.county_totals import county_total_comparison
+from tasks.validate.suites import ValidationOutcome, run_suite, suite_document
+
+
+@dataclass(frozen=True)
+class BatchVerdict:
+    source_id: str
+    passed: bool
+    outcomes: list[ValidationOutcome]
+    counties_compared: int
+
+    def failure_lines(self) -> list[str]:
+        return [f"[{o.suite}] {f.line()}" for o in self.outcomes for f in o.failures]
+
+
+def validate_batch(batch: pd.DataFrame, source: SourceConfig, regions: Regions) -> BatchVerdict:
+    suite_name = source.expectations
+    outcomes = [run_suite(batch, suite_name, {"oms_region_codes": regions.all_codes})]
+    tolerance = suite_document(suite_name).get("meta", {}).get("county_total_tolerance")
+    compared = 0
+    if tolerance is not None:
+        comparison = county_total_comparison(batch, regions)
+        compared = len(comparison)
+        if compared:
+            outcomes.append(run_suite(comparison, "county_totals", {"county_total_tolerance": tolerance}))
+    return BatchVerdict(source.id, all(o.success for o in outcomes), outcomes, compared)

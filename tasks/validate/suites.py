@@ -1,0 +1,108 @@
+"""Run the Great Expectations suites kept in expectations/ on a batch DataFrame.
+
+Batches are validated as pandas DataFrames: GX's SQL datasource on DuckDB is broken (shared/STACK-NOTES.md,
+great_expectations#10738), and the batch must pass before it reaches the warehouse anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from tasks.config import PROJECT_ROOT
+
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+@dataclass(frozen=True)
+class Failure:
+    expectation: str
+    column: str | None
+    unexpected_count: int | None
+    examples: list
+    why: str
+    error: str | None = None
+
+    def line(self) -> str:
+        target = f" on `{self.column}`" if self.column else ""
+        count = f": {self.unexpected_count} unexpected" if self.unexpected_count is not None else ""
+        examples = f", e.g. {self.examples[:5]}" if self.examples else ""
+        error = f" (error: {self.error})" if self.error else ""
+        why = f" — {self.why}" if self.why else ""
+        return f"{self.expectation}{target}{count}{examples}{error}{why}"
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    suite: str
+    success: bool
+    evaluated: int
+    failures: list[Failure] = field(default_factory=list)
+
+
+def suite_document(name: str, directory: Path = EXPECTATIONS_DIR) -> dict:
+    path = directory / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no expectation suite {name!r} ({path})")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@cache
+def _context():
+    # Imported lazily: GX takes ~3 s to import and only the validate stage needs it.
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+@cache
+def _validation_definition(name: str, directory: Path):
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    context = _context()
+    document = suite_document(name, directory)
+    suite = gx.ExpectationSuite(name=document["name"], meta=document.get("meta", {}))
+    for spec in document["expectations"]:
+        suite.add_expectation_configuration(
+            ExpectationConfiguration(type=spec["type"], kwargs=spec["kwargs"], meta=spec.get("meta", {}))
+        )
+    suite = context.suites.add_or_update(suite)
+    asset = context.data_sources.add_or_update_pandas("batches").add_dataframe_asset(f"{name}_batch")
+    batch_definition = asset.add_batch_definition_whole_dataframe("whole batch")
+    return context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(data=batch_definition, suite=suite, name=f"validate {name}")
+    )
+
+
+def run_suite(frame: pd.DataFrame, name: str, parameters: dict | None = None,
+              directory: Path = EXPECTATIONS_DIR) -> ValidationOutcome:
+    definition = _validation_definition(name, directory)
+    result = definition.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters or {},
+                            result_format="SUMMARY")
+    failures = [_failure(r) for r in result.results if not r.success]
+    return ValidationOutcome(name, bool(result.success), len(result.results), failures)
+
+
+def _failure(result) -> Failure:
+    config = result.expectation_config
+    details = result.result or {}
+    info = result.exception_info or {}
+    error = info.get("exception_message") if info.get("raised_exception") else None
+    return Failure(
+        expectation=config.type,
+        column=config.kwargs.get("column") or (", ".join(config.kwargs.get("column_list", [])) or None),
+        unexpected_count=details.get("unexpected_count"),
+        examples=list(details.get("partial_unexpected_list") or [])[:10],
+        why=(config.meta or {}).get("why", ""),
+        error=error,
+    )

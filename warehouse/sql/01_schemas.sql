@@ -1,0 +1,53 @@
+-- Layers of the warehouse (like dbt's staging -> core -> marts):
+--   audit : what each run fetched, landed, rejected, loaded and published
+--   core  : every loaded observation per source (idempotent MERGE target) and the region model
+--   main  : what analysts query: region, observation, indicator, readable views (rebuilt by publish)
+CREATE SCHEMA IF NOT EXISTS audit;
+CREATE SCHEMA IF NOT EXISTS core;
+
+CREATE TABLE IF NOT EXISTS audit.landing (
+    run_id          VARCHAR NOT NULL,
+    source_id       VARCHAR NOT NULL,
+    source_table    VARCHAR NOT NULL,
+    kind            VARCHAR NOT NULL,      -- metadata | data
+    url             VARCHAR NOT NULL,
+    method          VARCHAR NOT NULL,
+    request_body    VARCHAR,
+    http_status     INTEGER NOT NULL,
+    content_type    VARCHAR,
+    sha256          VARCHAR NOT NULL,
+    bytes           BIGINT NOT NULL,
+    source_updated  VARCHAR,
+    fetched_at      VARCHAR NOT NULL,
+    path            VARCHAR NOT NULL,
+    PRIMARY KEY (path)
+);
+
+CREATE TABLE IF NOT EXISTS audit.run (
+    run_id          VARCHAR PRIMARY KEY,
+    flow            VARCHAR NOT NULL,
+    parameters      VARCHAR,
+    started_at      TIMESTAMPTZ NOT NULL,
+    finished_at     TIMESTAMPTZ,
+    status          VARCHAR NOT NULL,      -- running | completed | failed
+    calls           INTEGER,
+    message         VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS audit.batch (
+    run_id          VARCHAR NOT NULL,
+    source_id       VARCHAR NOT NULL,
+    source_table    VARCHAR NOT NULL,
+    periods         VARCHAR,               -- first..last period fetched
+    source_updated  VARCHAR,
+    calls           INTEGER NOT NULL,
+    rows_fetched    BIGINT NOT NULL,
+    rows_rejected   BIGINT NOT NULL,
+    rows_loaded     BIGINT NOT NULL,       -- inserted or changed by the idempotent merge
+    rows_published  BIGINT,
+    validation      VARCHAR NOT NULL,      -- passed | failed | not run
+    status          VARCHAR NOT NULL,      -- loaded | unchanged | quarantined | failed
+    message         VARCHAR,
+    duration_s      DOUBLE NOT NULL,
+    PRIMARY KEY (run_id, source_id)
+);

@@ -1,0 +1,45 @@
+-- Every observation ever loaded, one row per source and key. Loads MERGE into it, so reruns and backfills over
+-- loaded years change nothing but revised values; nothing is deleted.
+CREATE TABLE IF NOT EXISTS core.observation (
+    source_id       VARCHAR NOT NULL,
+    indicator_id    VARCHAR NOT NULL,
+    region_code     VARCHAR NOT NULL,
+    period          VARCHAR NOT NULL,
+    sex             VARCHAR NOT NULL,
+    age             VARCHAR NOT NULL,
+    breakdown       VARCHAR NOT NULL,
+    value           DOUBLE,                -- NULL when SCB marks the cell missing (see status)
+    status          VARCHAR,               -- SCB's symbol for a missing value: '..', '-', ...
+    unit            VARCHAR NOT NULL,
+    value_origin    VARCHAR NOT NULL,      -- as_published | derived (e.g. summed age groups) | harmonized
+    source_table    VARCHAR NOT NULL,
+    source_updated  VARCHAR,
+    fetched_at      VARCHAR NOT NULL,
+    landing_sha256  VARCHAR NOT NULL,
+    loaded_run_id   VARCHAR NOT NULL,
+    PRIMARY KEY (source_id, indicator_id, region_code, period, sex, age, breakdown)
+);
+
+CREATE TABLE IF NOT EXISTS core.region (
+    region_code     VARCHAR PRIMARY KEY,
+    region_name     VARCHAR NOT NULL,
+    short_name      VARCHAR NOT NULL,
+    level           VARCHAR NOT NULL,      -- county | municipality
+    county_code     VARCHAR NOT NULL,
+    kolada_id       VARCHAR NOT NULL,
+    nuts3           VARCHAR,
+    nuts2           VARCHAR,
+    valid_from      DATE,                  -- NULL: since before 1971
+    valid_to        DATE                   -- NULL: still valid
+);
+
+CREATE TABLE IF NOT EXISTS core.region_change (
+    effective_date  DATE NOT NULL,
+    change_type     VARCHAR NOT NULL,      -- split | county_transfer
+    region_code     VARCHAR NOT NULL,
+    region_name     VARCHAR NOT NULL,
+    from_code       VARCHAR NOT NULL,
+    county_code     VARCHAR NOT NULL,
+    from_county     VARCHAR,
+    note            VARCHAR
+);

@@ -1,0 +1,9 @@
+-- The region dimension analysts join on: the seven ÖMS counties and their 88 municipalities (today's borders),
+-- with validity dates from the change history, plus the history itself.
+CREATE OR REPLACE TABLE main.region AS
+SELECT region_code, region_name, short_name, level, county_code, kolada_id, nuts3, nuts2, valid_from, valid_to
+FROM core.region
+ORDER BY region_code;
+
+CREATE OR REPLACE TABLE main.region_change AS
+SELECT * FROM core.region_change ORDER BY effective_date, region_code;
