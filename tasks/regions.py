@@ -11,6 +11,7 @@ from datetime import date
 
 from tasks.config import Regions
 
+PERIOD_PATTERN = r"\d{4}(?:M(?:0[1-9]|1[0-2])|K[1-4])?"
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:M(?P<month>\d{2})|K(?P<quarter>[1-4]))?$")
 
 

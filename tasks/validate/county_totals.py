@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tasks.config import Regions
-from tasks.regions import county_members, division_date
+from tasks.regions import PERIOD_PATTERN, county_members, division_date
 
 COMPARISON_COLUMNS = ["county_code", "period", "indicator_id", "sex", "age", "breakdown", "county_value",
                       "municipality_sum", "relative_difference"]
@@ -14,7 +14,8 @@ COMPARISON_COLUMNS = ["county_code", "period", "indicator_id", "sex", "age", "br
 def county_total_comparison(batch: pd.DataFrame, regions: Regions) -> pd.DataFrame:
     """One row per county cell that has every member municipality in the batch; others cannot be compared."""
     counties = set(regions.county_codes)
-    values = batch[batch["value"].notna()]
+    # Malformed periods are the period expectation's to report; they cannot be placed in the border history.
+    values = batch[batch["value"].notna() & batch["period"].astype(str).str.fullmatch(PERIOD_PATTERN)]
     county_rows = values[values["region_code"].isin(counties)]
     if county_rows.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
