@@ -1,0 +1,82 @@
+"""Idempotent MERGE and build-then-swap on a real DuckDB file, with SCB's recorded TAB6471 batch."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from tasks.config import load_code_maps, load_regions, load_sources
+from tasks.fetch.jsonstat import parse_jsonstat_dataset
+from tasks.fetch.tidy import Lineage, tidy_observations
+from tasks.load.merge import merge_observations
+from tasks.load.warehouse import WarehouseBusy, building_copy, connect_read_only, writer_lock
+from tasks.publish.publish import publish
+
+
+@pytest.fixture(scope="module")
+def batch(tab6471_data):
+    source = next(s for s in load_sources() if s.id == "population_county_month")
+    dataset = parse_jsonstat_dataset(tab6471_data)
+    frame = tidy_observations(dataset, source, load_code_maps(), Lineage(dataset.updated, "2026-11-25T03:00Z", "ab"))
+    return frame[frame["region_code"].isin(load_regions().county_codes)].reset_index(drop=True)
+
+
+def _table(path, sql: str):
+    with connect_read_only(path) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_merge_twice_leaves_the_same_rows(tmp_path, batch) -> None:
+    path = tmp_path / "oms.duckdb"
+    with building_copy(path) as con:
+        assert merge_observations(con, batch, "run1") == len(batch) == 1008
+    first = _table(path, "SELECT * EXCLUDE (loaded_run_id) FROM core.observation ORDER BY ALL")
+    with building_copy(path) as con:
+        assert merge_observations(con, batch, "run2") == 0  # nothing new, nothing changed
+    assert _table(path, "SELECT * EXCLUDE (loaded_run_id) FROM core.observation ORDER BY ALL") == first
+    assert _table(path, "SELECT count(*) FROM core.observation")[0][0] == 1008
+
+
+def test_a_revised_value_is_updated_not_duplicated(tmp_path, batch) -> None:
+    path = tmp_path / "oms.duckdb"
+    with building_copy(path) as con:
+        merge_observations(con, batch, "run1")
+    revised = batch.copy()
+    revised.loc[0, "value"] += 7
+    with building_copy(path) as con:
+        assert merge_observations(con, revised, "run2") == 1
+    assert _table(path, "SELECT count(*), count(DISTINCT loaded_run_id) FROM core.observation")[0] == (1008, 2)
+
+
+def test_a_failed_build_leaves_the_published_file_as_it_was(tmp_path, batch) -> None:
+    path = tmp_path / "oms.duckdb"
+    with building_copy(path) as con:
+        merge_observations(con, batch, "run1")
+        publish(con, load_regions())
+    before = path.read_bytes()
+    with pytest.raises(RuntimeError, match="crash halfway"), building_copy(path) as con:
+        con.execute("DELETE FROM core.observation")
+        publish(con, load_regions())
+        raise RuntimeError("crash halfway")
+    assert path.read_bytes() == before
+    assert not path.with_name("oms.duckdb.building").exists()
+    assert _table(path, "SELECT count(*) FROM main.observation")[0][0] == 1008
+
+
+def test_readers_keep_working_while_a_new_version_is_built(tmp_path, batch) -> None:
+    path = tmp_path / "oms.duckdb"
+    with building_copy(path) as con:
+        publish(con, load_regions())
+    reader = duckdb.connect(str(path), read_only=True)  # an analyst holding the file open
+    with building_copy(path) as con:
+        merge_observations(con, batch, "run1")
+        publish(con, load_regions())
+    assert reader.execute("SELECT count(*) FROM main.observation").fetchone()[0] == 0  # the old snapshot
+    reader.close()
+    assert _table(path, "SELECT count(*) FROM main.observation")[0][0] == 1008  # new connections: new state
+
+
+def test_only_one_writer_at_a_time(tmp_path) -> None:
+    path = tmp_path / "oms.duckdb"
+    with writer_lock(path), pytest.raises(WarehouseBusy, match="another run is writing"), writer_lock(path):
+        pass
