@@ -91,6 +91,7 @@ def _run(flow_name: str, sources: list[str] | None, first_year: int | None, last
          force: bool) -> RunSummary:
     ctx = build_context(run_id=flow_run.get_id() or None, first_year=first_year, last_year=last_year, force=force)
     chosen = select_sources(load_sources(), sources, ctx.on_replay)
+    ctx.pxweb.limits()  # reach the API once before anything else: no network fails here, fast, with a hint
     parameters = {"sources": sources, "first_year": first_year, "last_year": last_year, "force": force}
 
     def fetch(c: RunContext, s: SourceConfig) -> FetchedSource:

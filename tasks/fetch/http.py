@@ -109,7 +109,8 @@ class HttpCaller:
 
     def call(self, method: str, path: str, kind: str, *, params: dict | None = None,
              json_body: dict | None = None) -> RawResponse:
-        url = self.base_url.rstrip("/") + path
+        # An absolute URL is used as given: paged APIs (Kolada's next_url) hand us the next page's address.
+        url = path if path.startswith(("http://", "https://")) else self.base_url.rstrip("/") + path
         body_text = encode_json_body(json_body) if json_body is not None else None
         last_problem = ""
         for attempt in range(1, self.max_attempts + 1):

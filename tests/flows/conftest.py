@@ -1,0 +1,43 @@
+"""Flow tests: real Prefect flow runs on a temporary local API, against the loopback PxWeb replay server."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from replay.pxweb_server import PxWebReplayServer, ReplayLimits
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_api(tmp_path_factory) -> Iterator[None]:
+    """One temporary Prefect API for the whole session (~10 s to start; shared/STACK-NOTES.md)."""
+    import os
+
+    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def replay_server(shared_dir: Path) -> Iterator[PxWebReplayServer]:
+    # SCB's real limits: 150,000 cells per call, 30 calls per 10 s.
+    with PxWebReplayServer(shared_dir=shared_dir, limits=ReplayLimits()) as server:
+        yield server
+
+
+@pytest.fixture()
+def pipeline_env(tmp_path: Path, replay_server: PxWebReplayServer, monkeypatch) -> Path:
+    """Point the pipeline at the replay server and at a temporary warehouse and data directory."""
+    replay_server.faults.clear()
+    replay_server.reset_log()
+    monkeypatch.setenv("OMS_SCB_BASE_URL", replay_server.base_url)
+    monkeypatch.setenv("OMS_WAREHOUSE", str(tmp_path / "warehouse" / "oms.duckdb"))
+    monkeypatch.setenv("OMS_DATA_DIR", str(tmp_path / "data"))
+    yield tmp_path
+    replay_server.faults.clear()
+    shutil.rmtree(tmp_path / "data", ignore_errors=True)

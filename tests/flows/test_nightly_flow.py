@@ -1,0 +1,76 @@
+"""End to end: the nightly Prefect flow against the PxWeb replay of SCB's recordings, into a temporary DuckDB."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.pipeline import RunFailed, nightly
+from replay.faults import Fault
+from tasks.load.warehouse import connect_read_only
+
+POPULATION_SOURCES = ["population_county_month", "population_municipality_year",
+                      "population_county_sex_2007_2008"]
+
+
+def _rows(warehouse, sql: str, params=None):
+    with connect_read_only(warehouse) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def _published(warehouse):
+    return _rows(warehouse, "SELECT * FROM main.observation ORDER BY ALL")
+
+
+@pytest.fixture()
+def warehouse(pipeline_env):
+    return pipeline_env / "warehouse" / "oms.duckdb"
+
+
+def test_nightly_run_publishes_recorded_numbers(warehouse, replay_server) -> None:
+    summary = nightly(sources=POPULATION_SOURCES)
+    assert {o.source_id: o.status for o in summary.outcomes} == dict.fromkeys(POPULATION_SOURCES, "loaded")
+    counts = dict(_rows(warehouse, "SELECT source_id, count(*) FROM main.observation GROUP BY ALL"))
+    # 7 counties x (11 age groups + all ages) x 3 sexes x 4 months; 88 municipalities; 7 counties x 2 years x 3
+    assert counts == {"population_county_month": 1008, "population_municipality_year": 88,
+                      "population_county_sex_2007_2008": 42}
+    value = _rows(warehouse, "SELECT value, unit, source_table, source_updated FROM main.observation "
+                             "WHERE region_code='01' AND period='2026M01' AND sex='total' AND age='0-9'")
+    assert value == [(245284.0, "persons", "TAB6471", "2026-06-08T06:00:00Z")]
+    by_year = dict(((r, y), (p, a)) for r, y, p, a in _rows(
+        warehouse, "SELECT region_code, year, population, as_of_period FROM main.population_by_region_year"))
+    assert by_year[("01", 2026)] == (2488908.0, "2026M04")  # sum of the ten-year groups, April 2026
+    assert by_year[("0114", 2025)] == (50495.0, "2025")  # Upplands Väsby, 31 Dec 2025 (TAB5557)
+    assert by_year[("01", 2007)] == (961146.0 + 988370.0, "2007")  # men + women, example database
+    regions = _rows(warehouse, "SELECT level, count(*) FROM main.region GROUP BY ALL ORDER BY ALL")
+    assert regions == [("county", 7), ("municipality", 88)]
+    # Calls: /config, then per source one metadata and one data call (all fit in 150,000 cells).
+    assert replay_server.count("data") == 3 and replay_server.count("metadata") == 3
+    audit = _rows(warehouse, "SELECT source_id, calls, rows_fetched, rows_loaded, rows_published, validation "
+                             "FROM audit.batch ORDER BY source_id")
+    assert audit[1] == ("population_county_month", 2, 1008, 1008, 1008, "passed")
+
+
+def test_second_run_changes_nothing(warehouse, replay_server) -> None:
+    nightly(sources=POPULATION_SOURCES)
+    first = _published(warehouse)
+    replay_server.reset_log()
+    summary = nightly(sources=POPULATION_SOURCES)
+    assert _published(warehouse) == first
+    assert all(o.rows_loaded == 0 for o in summary.outcomes)
+    assert replay_server.count("data") == 0  # same table versions: the landed answers are reused
+
+
+@pytest.mark.parametrize("fault", [Fault(kind="truncate", fraction=0.5), Fault(kind="html_200")],
+                         ids=["truncated-json", "html-error-page"])
+def test_corrupted_response_is_quarantined_and_published_data_stays(warehouse, replay_server, fault) -> None:
+    nightly(sources=POPULATION_SOURCES)
+    before = _published(warehouse)
+    replay_server.faults.add(fault)
+    with pytest.raises(RunFailed, match="population_county_month quarantined"):
+        nightly(sources=["population_county_month"], force=True)
+    assert _published(warehouse) == before
+    status = _rows(warehouse, "SELECT status, message FROM audit.batch WHERE source_id='population_county_month' "
+                              "AND run_id = (SELECT run_id FROM audit.run ORDER BY started_at DESC LIMIT 1)")
+    assert status[0][0] == "quarantined" and "could not be parsed" in status[0][1]
+    report = status[0][1].split(": ", 1)[1]
+    assert "published tables: unchanged" in open(report, encoding="utf-8").read()
