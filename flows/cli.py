@@ -59,14 +59,39 @@ def _replay_if_asked(replay: bool) -> Iterator[None]:
                 os.environ["OMS_SCB_BASE_URL"] = previous
 
 
-def _run_flow(call: Callable[[], object]) -> None:
+@contextmanager
+def _progress_bar() -> Iterator[None]:
+    """A terminal progress bar over sources, fed by the flow's progress hook."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    import flows.pipeline as pipeline
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=False) as bar:
+        task_id = bar.add_task("sources", total=None)
+
+        def advance(source_id: str, total: int) -> None:
+            bar.update(task_id, total=total, advance=1, description=f"done {source_id}")
+
+        pipeline.progress_hook = advance
+        try:
+            yield
+        finally:
+            pipeline.progress_hook = None
+
+
+def _run_flow(call: Callable[[], object], progress: bool = False) -> None:
     from flows.pipeline import RunFailed
     from tasks.config import ConfigError
     from tasks.fetch.http import SourceUnavailable
     from tasks.load.warehouse import WarehouseBusy
 
     try:
-        summary = call()
+        if progress:
+            with _progress_bar():
+                summary = call()
+        else:
+            summary = call()
     except ConfigError as err:
         _fail(str(err), 2)
     except RunFailed as err:
@@ -99,7 +124,8 @@ def backfill(
     if first_year > last_year:
         _fail(f"--from {first_year} is after --to {last_year}", 2)
     with _replay_if_asked(replay):
-        _run_flow(lambda: backfill_flow(first_year=first_year, last_year=last_year, sources=source, force=force))
+        _run_flow(lambda: backfill_flow(first_year=first_year, last_year=last_year, sources=source, force=force),
+                  progress=True)
 
 
 @app.command()
@@ -140,6 +166,16 @@ def list_sources() -> None:
             typer.echo(f"{source.id:<42} {source.table:<24} {source.frequency:<8}{where} {source.title}")
     except ConfigError as err:
         _fail(str(err), 2)
+
+
+@app.command()
+def serve() -> None:
+    """Serve the nightly and backfill deployments to a running Prefect server (see README: operations)."""
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import all_deployments
+
+    prefect_serve(*all_deployments())
 
 
 @app.command("serve-replay")

@@ -7,6 +7,7 @@ atomically) → run report (log lines and a Prefect table artifact).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -14,12 +15,16 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from tasks.config import SourceConfig, load_sources, select_sources
 from tasks.context import RunContext, build_context
 from tasks.fetch.source_batch import FetchedSource, fetch_source
 from tasks.load.run_load import SourceOutcome, load_and_publish, outcome_of_error
 from tasks.validate.source_check import CheckedSource, check_source
+
+# Set by the CLI (same process) to drive a terminal progress bar: called with (source_id, sources_in_run).
+progress_hook: Callable[[str, int], None] | None = None
 
 
 class RunFailed(RuntimeError):
@@ -57,19 +62,40 @@ def load_publish_task(ctx: RunContext, checked: list[CheckedSource], errors: lis
     return load_and_publish(ctx, checked, errors, flow_name, parameters, started_at)
 
 
+def fetch_one_by_one(ctx: RunContext, sources: list[SourceConfig]) -> list[FetchedSource | Exception]:
+    results: list[FetchedSource | Exception] = []
+    for source in sources:
+        try:
+            results.append(fetch_source(ctx, source))
+        except Exception as err:  # one failing source must not stop the others
+            results.append(err)
+    return results
+
+
+def fetch_in_parallel(ctx: RunContext, sources: list[SourceConfig]) -> list[FetchedSource | Exception]:
+    """Prefect tasks on the flow's thread pool; SCB's rate limit is shared through ctx's one HTTP limiter."""
+    futures = [fetch_task.submit(ctx, source) for source in sources]
+    results: list[FetchedSource | Exception] = []
+    for future in futures:
+        future.wait()
+        state = future.state
+        results.append(future.result() if state.is_completed() else state.result(raise_on_failure=False))
+    return results
+
+
 def run_stages(ctx: RunContext, sources: list[SourceConfig], flow_name: str, parameters: dict,
-               fetch=fetch_source, validate=check_source, load=load_and_publish) -> RunSummary:
+               fetch_all=fetch_one_by_one, validate=check_source, load=load_and_publish) -> RunSummary:
     """The pipeline for a set of sources; the flows pass Prefect tasks, benchmarks the plain functions."""
     started, clock = datetime.now(UTC), time.monotonic()
     checked: list[CheckedSource] = []
     errors: list[SourceOutcome] = []
-    for source in sources:
-        try:
-            fetched = fetch(ctx, source)
-        except Exception as err:  # one failing source must not stop the others
-            errors.append(outcome_of_error(source.id, source.table, err))
-            continue
-        checked.append(validate(ctx, fetched))
+    for source, fetched in zip(sources, fetch_all(ctx, sources), strict=True):
+        if isinstance(fetched, BaseException):
+            errors.append(outcome_of_error(source.id, source.table, fetched))
+        else:
+            checked.append(validate(ctx, fetched))
+        if ctx.progress:
+            ctx.progress(source.id)
     outcomes = load(ctx, checked, errors, flow_name, parameters, started)
     return RunSummary(ctx.run_id, outcomes, time.monotonic() - clock)
 
@@ -91,29 +117,32 @@ def _run(flow_name: str, sources: list[str] | None, first_year: int | None, last
          force: bool) -> RunSummary:
     ctx = build_context(run_id=flow_run.get_id() or None, first_year=first_year, last_year=last_year, force=force)
     chosen = select_sources(load_sources(), sources, ctx.on_replay)
+    if progress_hook:
+        ctx.progress = lambda source_id: progress_hook(source_id, len(chosen))
     ctx.pxweb.limits()  # reach the API once before anything else: no network fails here, fast, with a hint
     parameters = {"sources": sources, "first_year": first_year, "last_year": last_year, "force": force}
-
-    def fetch(c: RunContext, s: SourceConfig) -> FetchedSource:
-        return fetch_task(c, s)
 
     def validate(c: RunContext, f: FetchedSource) -> CheckedSource:
         return validate_task(c, f)
 
-    summary = run_stages(ctx, chosen, flow_name, parameters, fetch, validate, load_publish_task)
+    summary = run_stages(ctx, chosen, flow_name, parameters, fetch_in_parallel, validate, load_publish_task)
     _report(summary)
     if summary.failed:
         raise RunFailed("; ".join(f"{o.source_id} {o.status}: {o.message}" for o in summary.failed))
     return summary
 
 
-@flow(name="oms-nightly", log_prints=True)
+# Sources are fetched side by side; one limiter inside the HTTP client keeps all threads under SCB's limit.
+FETCH_RUNNER = ThreadPoolTaskRunner(max_workers=4)
+
+
+@flow(name="oms-nightly", log_prints=True, task_runner=FETCH_RUNNER)
 def nightly(sources: list[str] | None = None, force: bool = False) -> RunSummary:
     """The nightly job: every configured source, all periods the selection names."""
     return _run("oms-nightly", sources, None, None, force)
 
 
-@flow(name="oms-backfill", log_prints=True)
+@flow(name="oms-backfill", log_prints=True, task_runner=FETCH_RUNNER)
 def backfill(first_year: int, last_year: int, sources: list[str] | None = None, force: bool = False) -> RunSummary:
     """Reload a range of years for some or all sources; what already landed is reused unless force."""
     if first_year > last_year:

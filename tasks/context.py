@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ class RunContext:
     first_year: int | None = None
     last_year: int | None = None
     force: bool = False
+    progress: Callable[[str], None] | None = None  # called once per source done (the CLI's progress bar)
 
     @property
     def on_replay(self) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from replay.faults import Fault
 
 from flows.pipeline import RunFailed, nightly
-from replay.faults import Fault
 from tasks.load.warehouse import connect_read_only
 
 POPULATION_SOURCES = ["population_county_month", "population_municipality_year",
@@ -73,4 +75,4 @@ def test_corrupted_response_is_quarantined_and_published_data_stays(warehouse, r
                               "AND run_id = (SELECT run_id FROM audit.run ORDER BY started_at DESC LIMIT 1)")
     assert status[0][0] == "quarantined" and "could not be parsed" in status[0][1]
     report = status[0][1].split(": ", 1)[1]
-    assert "published tables: unchanged" in open(report, encoding="utf-8").read()
+    assert "published tables: unchanged" in Path(report).read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 from tasks.fetch.http import RawResponse
 from tasks.land.landing import find_landed, land_raw_response
@@ -20,7 +21,7 @@ def test_landed_bytes_are_unmodified_with_sidecar(tmp_path, tab6471_data) -> Non
                                table="TAB6471", kind="data", source_updated="2026-06-08T06:00:00Z", run_id="r1")
     assert landed.body() == tab6471_data
     assert landed.sha256 == hashlib.sha256(tab6471_data).hexdigest()
-    sidecar = json.loads(open(landed.path + ".meta.json", encoding="utf-8").read())
+    sidecar = json.loads(Path(landed.path + ".meta.json").read_text(encoding="utf-8"))
     assert sidecar["request_body"] == '{"selection": []}'
     assert sidecar["source_updated"] == "2026-06-08T06:00:00Z"
     assert sidecar["fetched_at"] == "2026-11-25T03:00:00.000Z" and sidecar["bytes"] == len(tab6471_data)
