@@ -1,0 +1,81 @@
+"""An analyst's read-only process and the nightly writer at the same time: no blocking, no half-published state.
+
+The reader opens the published file again and again (as analysts' tools do) while the writer builds and swaps in
+new versions. Every snapshot it sees must be internally consistent: main.observation has exactly the row count
+that the same build recorded in main.build_marker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tasks.config import load_code_maps, load_regions, load_sources
+from tasks.fetch.jsonstat import parse_jsonstat_dataset
+from tasks.fetch.tidy import Lineage, tidy_observations
+from tasks.load.merge import merge_observations
+from tasks.load.warehouse import building_copy
+from tasks.publish.publish import publish
+
+
+def _reader(path: str, seconds: float, queue) -> None:
+    reads = inconsistent = lock_errors = 0
+    slowest = 0.0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            con = duckdb.connect(path, read_only=True)
+        except duckdb.IOException:
+            lock_errors += 1
+            continue
+        try:
+            marker = con.execute("SELECT rows FROM main.build_marker").fetchone()[0]
+            rows = con.execute("SELECT count(*) FROM main.observation").fetchone()[0]
+        finally:
+            con.close()
+        slowest = max(slowest, time.monotonic() - started)
+        reads += 1
+        inconsistent += marker != rows
+    queue.put({"reads": reads, "inconsistent": inconsistent, "lock_errors": lock_errors, "slowest": slowest})
+
+
+@pytest.fixture(scope="module")
+def batch(tab6471_data):
+    source = next(s for s in load_sources() if s.id == "population_county_month")
+    dataset = parse_jsonstat_dataset(tab6471_data)
+    frame = tidy_observations(dataset, source, load_code_maps(), Lineage(dataset.updated, "t", "sha"))
+    return frame[frame["region_code"].isin(load_regions().county_codes)].reset_index(drop=True)
+
+
+def _build_version(path: Path, batch, months: list[str], version: int) -> None:
+    with building_copy(path) as con:
+        con.execute("DELETE FROM core.observation")  # each version holds a different number of rows
+        merge_observations(con, batch[batch["period"].isin(months)], f"v{version}")
+        publish(con, load_regions())
+        con.execute("CREATE OR REPLACE TABLE main.build_marker AS SELECT count(*) AS rows FROM main.observation")
+
+
+def test_reader_never_blocked_nor_sees_half_published_state(tmp_path, batch) -> None:
+    path = tmp_path / "oms.duckdb"
+    months = sorted(batch["period"].unique())
+    _build_version(path, batch, months[:1], 0)
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    reader = context.Process(target=_reader, args=(str(path), 6.0, queue))
+    reader.start()
+    builds = 0
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        builds += 1
+        _build_version(path, batch, months[: builds % len(months) + 1], builds)
+    result = queue.get(timeout=30)
+    reader.join(timeout=30)
+    assert builds >= 5 and result["reads"] >= 20
+    assert result["inconsistent"] == 0
+    assert result["lock_errors"] == 0
+    assert result["slowest"] < 1.0  # seconds for open + two queries
