@@ -7,7 +7,7 @@ BIN = $(VENV)/bin
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" --config-settings editable_mode=compat
 	touch $@
 
 ## run: set up, then run the nightly job end to end on the recorded SCB data (offline, loopback replay)

@@ -40,7 +40,6 @@ def _replay_if_asked(replay: bool) -> Iterator[None]:
         yield
         return
     from replay.pxweb_server import PxWebReplayServer
-
     from tasks.config import load_settings
 
     shared = load_settings().paths.shared_dir
@@ -182,7 +181,6 @@ def serve() -> None:
 def serve_replay(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765) -> None:
     """Serve the recorded SCB data as a PxWebApi 2 server on loopback (Ctrl-C to stop)."""
     from replay.pxweb_server import serve_forever
-
     from tasks.config import load_settings
 
     shared = load_settings().paths.shared_dir

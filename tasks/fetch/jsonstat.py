@@ -63,8 +63,12 @@ def load_json_document(body: bytes, what: str = "response") -> dict:
         ) from err
 
 
-def parse_jsonstat_dataset(body: bytes, what: str = "json-stat2 response") -> JsonStatDataset:
-    document = load_json_document(body, what)
+def read_jsonstat_cube(document: object, what: str = "json-stat2 response"
+                       ) -> tuple[tuple[Dimension, ...], np.ndarray, list[str | None]]:
+    """Dimensions (in order), flat values (NaN where missing) and per-cell status symbols of a dataset document.
+
+    Shared with the replay server, which slices the same cubes it reads from SCB's recordings.
+    """
     if not isinstance(document, dict) or document.get("class") != "dataset":
         raise ResponseFormatError(f"{what} is JSON but not a json-stat2 dataset (class={document.get('class')!r})"
                                   if isinstance(document, dict) else f"{what} is JSON but not an object")
@@ -76,15 +80,19 @@ def parse_jsonstat_dataset(body: bytes, what: str = "json-stat2 response") -> Js
     if missing:
         raise ResponseFormatError(f"{what}: dimension(s) {missing} listed in 'id' have no description")
     dimensions = tuple(_read_dimension(d, dims[d], size, what) for d, size in zip(ids, sizes, strict=True))
-    total = math.prod(sizes)
-    values, status = _read_values(document, total, what)
-    frame = _long_frame(dimensions, values, status)
+    values, status = _read_values(document, math.prod(sizes), what)
+    return dimensions, values, status
+
+
+def parse_jsonstat_dataset(body: bytes, what: str = "json-stat2 response") -> JsonStatDataset:
+    document = load_json_document(body, what)
+    dimensions, values, status = read_jsonstat_cube(document, what)
     return JsonStatDataset(
         label=document.get("label", ""),
         updated=document.get("updated"),
         dimensions=dimensions,
         roles=document.get("role", {}),
-        frame=frame,
+        frame=_long_frame(dimensions, values, status),
     )
 
 
@@ -120,7 +128,10 @@ def _read_values(document: dict, total: int, what: str) -> tuple[np.ndarray, lis
     elif isinstance(raw, list):
         if len(raw) != total:
             raise ResponseFormatError(f"{what}: {len(raw)} values for {total} cells (sizes multiply to {total})")
-        values = np.array([np.nan if v is None else v for v in raw], dtype="float64")
+        try:
+            values = np.array([np.nan if v is None else v for v in raw], dtype="float64")
+        except (TypeError, ValueError) as err:
+            raise ResponseFormatError(f"{what}: a value is not a number ({err})") from err
     else:
         raise ResponseFormatError(f"{what}: no 'value' array")
     status: list[str | None] = [None] * total

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from replay.pxweb_server import PxWebReplayServer, ReplayLimits
 
 
