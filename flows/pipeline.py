@@ -20,7 +20,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from tasks.config import SourceConfig, load_sources, select_sources
 from tasks.context import RunContext, build_context
 from tasks.fetch.source_batch import FetchedSource, fetch_source
-from tasks.load.run_load import SourceOutcome, load_and_publish, outcome_of_error
+from tasks.land.landing import LandedResponse
+from tasks.load.run_load import SourceOutcome, load_and_publish, outcome_of_error, outcome_without_load
+from tasks.load.warehouse import loaded_landings
 from tasks.validate.source_check import CheckedSource, check_source
 
 # Set by the CLI (same process) to drive a terminal progress bar: called with (source_id, sources_in_run).
@@ -57,9 +59,9 @@ def validate_task(ctx: RunContext, fetched: FetchedSource) -> CheckedSource:
 
 
 @task(name="load and publish", cache_policy=NO_CACHE)
-def load_publish_task(ctx: RunContext, checked: list[CheckedSource], errors: list[SourceOutcome], flow_name: str,
-                      parameters: dict, started_at: datetime) -> list[SourceOutcome]:
-    return load_and_publish(ctx, checked, errors, flow_name, parameters, started_at)
+def load_publish_task(ctx: RunContext, checked: list[CheckedSource], settled: list[SourceOutcome], flow_name: str,
+                      parameters: dict, started_at: datetime, landed: list[LandedResponse]) -> list[SourceOutcome]:
+    return load_and_publish(ctx, checked, settled, flow_name, parameters, started_at, landed)
 
 
 def fetch_one_by_one(ctx: RunContext, sources: list[SourceConfig]) -> list[FetchedSource | Exception]:
@@ -87,16 +89,21 @@ def run_stages(ctx: RunContext, sources: list[SourceConfig], flow_name: str, par
                fetch_all=fetch_one_by_one, validate=check_source, load=load_and_publish) -> RunSummary:
     """The pipeline for a set of sources; the flows pass Prefect tasks, benchmarks the plain functions."""
     started, clock = datetime.now(UTC), time.monotonic()
+    ctx.loaded = loaded_landings(ctx.warehouse)
     checked: list[CheckedSource] = []
-    errors: list[SourceOutcome] = []
+    settled: list[SourceOutcome] = []  # decided without validation: failed, unchanged, skipped
+    landed: list[LandedResponse] = []
     for source, fetched in zip(sources, fetch_all(ctx, sources), strict=True):
         if isinstance(fetched, BaseException):
-            errors.append(outcome_of_error(source.id, source.table, fetched))
+            settled.append(outcome_of_error(source.id, source.table, fetched))
+        elif fetched.unchanged or fetched.nothing_planned:
+            settled.append(outcome_without_load(fetched))
+            landed.extend(fetched.landed)
         else:
             checked.append(validate(ctx, fetched))
         if ctx.progress:
             ctx.progress(source.id)
-    outcomes = load(ctx, checked, errors, flow_name, parameters, started)
+    outcomes = load(ctx, checked, settled, flow_name, parameters, started, landed)
     return RunSummary(ctx.run_id, outcomes, time.monotonic() - clock)
 
 

@@ -170,6 +170,18 @@ def _env_path(variable: str, configured: Path) -> Path:
     return path if path.is_absolute() else (PROJECT_ROOT / path)
 
 
+def _with_env_overrides(section: _Strict, prefix: str, path: Path) -> _Strict:
+    """``OMS_SCB_BASE_URL``, ``OMS_SCB_TIMEOUT_SECONDS``, … override the YAML field of the same name."""
+    updates = {name: os.environ[prefix + name.upper()] for name in type(section).model_fields
+               if prefix + name.upper() in os.environ}
+    if not updates:
+        return section
+    try:
+        return type(section).model_validate({**section.model_dump(), **updates})
+    except ValidationError as err:
+        raise _one_line(err, path, f"environment override {prefix}*") from err
+
+
 def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
     path = config_dir / "settings.yaml"
     raw = _read_yaml(path)
@@ -177,10 +189,8 @@ def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
         settings = Settings.model_validate(raw)
     except ValidationError as err:
         raise _one_line(err, path, "settings") from err
-    scb = settings.scb.model_copy(update={"base_url": os.environ.get("OMS_SCB_BASE_URL", settings.scb.base_url)})
-    kolada = settings.kolada.model_copy(
-        update={"base_url": os.environ.get("OMS_KOLADA_BASE_URL", settings.kolada.base_url)}
-    )
+    scb = _with_env_overrides(settings.scb, "OMS_SCB_", path)
+    kolada = _with_env_overrides(settings.kolada, "OMS_KOLADA_", path)
     paths = PathSettings(
         warehouse=_env_path("OMS_WAREHOUSE", settings.paths.warehouse),
         data_dir=_env_path("OMS_DATA_DIR", settings.paths.data_dir),

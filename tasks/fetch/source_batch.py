@@ -35,6 +35,12 @@ class FetchedSource:
     periods: tuple[str, str] | None = None
     error: str | None = None
     seconds: float = 0.0
+    unchanged: bool = False  # every data response reused and already loaded: nothing to validate or load
+
+    @property
+    def nothing_planned(self) -> bool:
+        """The source has no period in the requested range (a backfill outside its years)."""
+        return self.planned_calls == 0
 
 
 def _reusable(landed: LandedResponse | None) -> bool:
@@ -80,5 +86,7 @@ def fetch_source(ctx: RunContext, source: SourceConfig) -> FetchedSource:
                                    kind="data", source_updated=result.metadata.updated, run_id=ctx.run_id)
         result.landed.append(landed)
         result.data.append(landed)
+    result.unchanged = (not ctx.force and bool(selections) and result.reused == len(selections)
+                        and all((source.id, landed.sha256) in ctx.loaded for landed in result.data))
     result.seconds = time.monotonic() - started
     return result

@@ -51,3 +51,10 @@ def record_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]
         """)
     finally:
         con.unregister("landed_batch")
+
+
+def mark_landings_loaded(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse], run_id: str) -> None:
+    """Remember which data responses are in the warehouse: the next night skips a source whose are all there."""
+    paths = [item.path for item in landed]
+    if paths:
+        con.execute("UPDATE audit.landing SET loaded_run_id = ? WHERE path IN (SELECT unnest(?))", [run_id, paths])

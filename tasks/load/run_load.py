@@ -10,7 +10,9 @@ import duckdb
 import pandas as pd
 
 from tasks.context import RunContext
-from tasks.load.merge import merge_observations, record_landings
+from tasks.fetch.source_batch import FetchedSource
+from tasks.land.landing import LandedResponse
+from tasks.load.merge import mark_landings_loaded, merge_observations, record_landings
 from tasks.load.warehouse import building_copy
 from tasks.publish.publish import publish
 from tasks.validate.source_check import CheckedSource
@@ -56,6 +58,20 @@ def outcome_of_error(source_id: str, table: str, error: BaseException, calls: in
                          f"{type(error).__name__}: {error}", 0.0)
 
 
+def outcome_without_load(fetched: FetchedSource) -> SourceOutcome:
+    """A source with nothing to load: its data is already in the warehouse, or no period is in the range."""
+    if fetched.nothing_planned:
+        status, message = "skipped", "no period of the table is in the requested range"
+    else:
+        status, message = "unchanged", f"same table version ({fetched.metadata.updated}) and periods as loaded"
+    return SourceOutcome(
+        source_id=fetched.source.id, source_table=fetched.source.table,
+        periods="..".join(fetched.periods) if fetched.periods else None,
+        source_updated=fetched.metadata.updated if fetched.metadata else None, calls=fetched.calls,
+        rows_fetched=0, rows_rejected=0, rows_loaded=0, rows_published=None, validation="not run",
+        status=status, message=message, duration_s=round(fetched.seconds, 3))
+
+
 def _write_audit(con: duckdb.DuckDBPyConnection, ctx: RunContext, flow: str, parameters: dict,
                  started_at: datetime, outcomes: list[SourceOutcome]) -> None:
     failed = [o for o in outcomes if o.status in ("quarantined", "failed")]
@@ -75,19 +91,25 @@ def _write_audit(con: duckdb.DuckDBPyConnection, ctx: RunContext, flow: str, par
     )
 
 
-def load_and_publish(ctx: RunContext, checked: list[CheckedSource], errors: list[SourceOutcome], flow: str,
-                     parameters: dict, started_at: datetime) -> list[SourceOutcome]:
-    """The only place that writes the warehouse; everything here is swapped in at once or not at all."""
-    outcomes = [outcome_of_check(c) for c in checked] + errors
+def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: list[SourceOutcome], flow: str,
+                     parameters: dict, started_at: datetime, landed: list[LandedResponse] | None = None
+                     ) -> list[SourceOutcome]:
+    """The only place that writes the warehouse; everything here is swapped in at once or not at all.
+
+    ``settled`` are outcomes decided before load (failed, unchanged, skipped); ``landed`` their landings, which
+    the audit records too.
+    """
+    outcomes = [outcome_of_check(c) for c in checked] + settled
     by_id = {o.source_id: o for o in outcomes}
     with building_copy(ctx.warehouse) as con:
-        record_landings(con, [landed for c in checked for landed in c.fetched.landed])
+        record_landings(con, [item for c in checked for item in c.fetched.landed] + (landed or []))
         for item in checked:
             if item.passed:
                 by_id[item.fetched.source.id].rows_loaded = merge_observations(con, item.batch, ctx.run_id)
+                mark_landings_loaded(con, item.fetched.data, ctx.run_id)
         published = publish(con, ctx.regions)
         for outcome in outcomes:
-            if outcome.status == "loaded":
+            if outcome.status in ("loaded", "unchanged"):
                 outcome.rows_published = published.get(outcome.source_id, 0)
         _write_audit(con, ctx, flow, parameters, started_at, outcomes)
     return outcomes

@@ -76,3 +76,13 @@ def building_copy(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def connect_read_only(published: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(published), read_only=True)
+
+
+def loaded_landings(published: Path) -> set[tuple[str, str]]:
+    """(source id, sha256) of every data response already loaded into the published warehouse."""
+    if not published.exists():
+        return set()
+    with connect_read_only(published) as con:
+        rows = con.execute("SELECT DISTINCT source_id, sha256 FROM audit.landing "
+                           "WHERE kind = 'data' AND loaded_run_id IS NOT NULL").fetchall()
+    return {(source_id, sha256) for source_id, sha256 in rows}

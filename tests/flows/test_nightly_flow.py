@@ -53,14 +53,27 @@ def test_nightly_run_publishes_recorded_numbers(warehouse, replay_server) -> Non
     assert audit["population_municipality_year"] == (2, 88, 88, 88, "passed")
 
 
-def test_second_run_changes_nothing(warehouse, replay_server) -> None:
+def test_second_run_changes_nothing_and_makes_only_metadata_calls(warehouse, replay_server) -> None:
     nightly(sources=POPULATION_SOURCES)
     first = _published(warehouse)
     replay_server.reset_log()
     summary = nightly(sources=POPULATION_SOURCES)
     assert _published(warehouse) == first
-    assert all(o.rows_loaded == 0 for o in summary.outcomes)
-    assert replay_server.count("data") == 0  # same table versions: the landed answers are reused
+    assert {o.source_id: (o.status, o.rows_loaded, o.rows_published) for o in summary.outcomes} == {
+        "population_county_month": ("unchanged", 0, 1008), "population_municipality_year": ("unchanged", 0, 88),
+        "population_county_sex_2007_2008": ("unchanged", 0, 42)}
+    # Same table versions and periods: one /config and one metadata call per source, no data call.
+    assert (replay_server.count("config"), replay_server.count("metadata"), replay_server.count("data")) == (1, 3, 0)
+    assert replay_server.count() == 4
+
+
+def test_force_refetches_and_reloads_nothing_new(warehouse, replay_server) -> None:
+    nightly(sources=["population_county_month"])
+    replay_server.reset_log()
+    summary = nightly(sources=["population_county_month"], force=True)
+    (outcome,) = summary.outcomes
+    assert (outcome.status, outcome.rows_fetched, outcome.rows_loaded) == ("loaded", 1008, 0)
+    assert replay_server.count("data") == 1
 
 
 @pytest.mark.parametrize("fault", [Fault(kind="truncate", fraction=0.5), Fault(kind="html_200")],

@@ -20,8 +20,11 @@ CREATE TABLE IF NOT EXISTS audit.landing (
     source_updated  VARCHAR,
     fetched_at      VARCHAR NOT NULL,
     path            VARCHAR NOT NULL,
+    loaded_run_id   VARCHAR,               -- the run whose load included this data response; NULL: not loaded
     PRIMARY KEY (path)
 );
+-- Warehouses created before loaded_run_id existed get the column (NULL: the next run loads them again, once).
+ALTER TABLE audit.landing ADD COLUMN IF NOT EXISTS loaded_run_id VARCHAR;
 
 CREATE TABLE IF NOT EXISTS audit.run (
     run_id          VARCHAR PRIMARY KEY,
@@ -46,7 +49,7 @@ CREATE TABLE IF NOT EXISTS audit.batch (
     rows_loaded     BIGINT NOT NULL,       -- inserted or changed by the idempotent merge
     rows_published  BIGINT,
     validation      VARCHAR NOT NULL,      -- passed | failed | not run
-    status          VARCHAR NOT NULL,      -- loaded | unchanged | quarantined | failed
+    status          VARCHAR NOT NULL,      -- loaded | unchanged | skipped | quarantined | failed
     message         VARCHAR,
     duration_s      DOUBLE NOT NULL,
     PRIMARY KEY (run_id, source_id)
