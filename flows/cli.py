@@ -79,6 +79,15 @@ def _progress_bar() -> Iterator[None]:
             pipeline.progress_hook = None
 
 
+def _check_network() -> None:
+    """Before Prefect starts (seconds): without network the live run must fail at once and say how to run offline."""
+    from tasks.config import load_settings
+    from tasks.fetch.http import check_host_resolves
+    from tasks.fetch.pxweb import OFFLINE_HINT
+
+    check_host_resolves(load_settings().scb.base_url, OFFLINE_HINT)
+
+
 def _run_flow(call: Callable[[], object], progress: bool = False) -> None:
     from flows.pipeline import RunFailed
     from tasks.config import ConfigError
@@ -86,6 +95,7 @@ def _run_flow(call: Callable[[], object], progress: bool = False) -> None:
     from tasks.load.warehouse import WarehouseBusy
 
     try:
+        _check_network()
         if progress:
             with _progress_bar():
                 summary = call()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +174,7 @@ def recorded_jsonstat_documents(scb_dir: Path) -> list[tuple[str, dict, str]]:
     return found
 
 
+@cache  # the cubes are never modified (faults damage copies of documents): servers in one process share them
 def load_recorded_cubes(scb_dir: Path) -> dict[str, Cube]:
     cubes: dict[str, Cube] = {}
     for table_id, document, provenance in recorded_jsonstat_documents(scb_dir):

@@ -42,7 +42,7 @@ class PxWebReplayServer(LoopbackServer):
     def __init__(self, shared_dir: Path, limits: ReplayLimits = ReplayLimits(), host: str = "127.0.0.1",
                  port: int = 0) -> None:
         super().__init__(limits.max_calls, limits.window_seconds, host, port)
-        self.scb_dir = Path(shared_dir) / "scb"
+        self.scb_dir = (Path(shared_dir) / "scb").resolve()
         self.limits = limits
         self.cubes = load_recorded_cubes(self.scb_dir)
         self.config = json.loads((self.scb_dir / "v2" / "config.json").read_text(encoding="utf-8"))

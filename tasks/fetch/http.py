@@ -10,9 +10,11 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import requests
 
@@ -92,6 +94,16 @@ def problem_detail(response: requests.Response) -> str:
 def _is_name_resolution_failure(err: BaseException) -> bool:
     text = repr(err)
     return "NameResolutionError" in text or "Name or service not known" in text or "Temporary failure in name" in text
+
+
+def check_host_resolves(base_url: str, hint: str = "") -> None:
+    """Fail in well under a second when the API's host cannot be resolved (no network), before any run starts."""
+    host = urlsplit(base_url).hostname or ""
+    try:
+        socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError) as err:
+        raise SourceUnavailable(f"cannot resolve {host!r}, the host of {base_url} (no network?). {hint}".strip()) \
+            from err
 
 
 @dataclass

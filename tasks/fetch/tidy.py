@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,10 +74,18 @@ def tidy_observations(dataset: JsonStatDataset, source: SourceConfig, code_maps:
     out["source_updated"] = lineage.source_updated
     out["fetched_at"] = lineage.fetched_at
     out["landing_sha256"] = lineage.landing_sha256
-    out = out[OBSERVATION_COLUMNS].reset_index(drop=True)
+    return out[OBSERVATION_COLUMNS].reset_index(drop=True)
+
+
+def tidy_batch(parts: Iterable[tuple[JsonStatDataset, Lineage]], source: SourceConfig,
+               code_maps: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """All responses of one source as one batch. Totals are derived here, over the whole batch: a response may
+    hold only some of the age groups when the fetch was split under the cell limit."""
+    frames = [tidy_observations(dataset, source, code_maps, lineage) for dataset, lineage in parts]
+    batch = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=OBSERVATION_COLUMNS)
     for column in source.derive_totals:
-        out = add_totals(out, column)
-    return out
+        batch = add_totals(batch, column)
+    return batch
 
 
 def add_totals(frame: pd.DataFrame, column: str) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 from tasks.context import RunContext
 from tasks.fetch.jsonstat import ResponseFormatError, parse_jsonstat_dataset
 from tasks.fetch.source_batch import FetchedSource
-from tasks.fetch.tidy import OBSERVATION_COLUMNS, Lineage, SchemaError, tidy_observations
+from tasks.fetch.tidy import OBSERVATION_COLUMNS, Lineage, SchemaError, tidy_batch
 from tasks.validate.batch import BatchVerdict, validate_batch
 from tasks.validate.quarantine import QuarantineReport, write_quarantine_report
 
@@ -28,13 +28,12 @@ class CheckedSource:
 
 
 def parse_batch(ctx: RunContext, fetched: FetchedSource) -> pd.DataFrame:
-    frames = []
-    for landed in fetched.data:
+    def parsed(landed):
         dataset = parse_jsonstat_dataset(landed.body(), f"{fetched.source.table} response {landed.sha256[:12]}")
-        lineage = Lineage(fetched.metadata.updated if fetched.metadata else dataset.updated, landed.fetched_at,
-                          landed.sha256)
-        frames.append(tidy_observations(dataset, fetched.source, ctx.code_maps, lineage))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=OBSERVATION_COLUMNS)
+        updated = fetched.metadata.updated if fetched.metadata else dataset.updated
+        return dataset, Lineage(updated, landed.fetched_at, landed.sha256)
+
+    return tidy_batch((parsed(landed) for landed in fetched.data), fetched.source, ctx.code_maps)
 
 
 def check_source(ctx: RunContext, fetched: FetchedSource) -> CheckedSource:

@@ -8,7 +8,7 @@ import pytest
 
 from tasks.config import load_code_maps, load_regions, load_sources
 from tasks.fetch.jsonstat import parse_jsonstat_dataset
-from tasks.fetch.tidy import Lineage, tidy_observations
+from tasks.fetch.tidy import Lineage, tidy_batch
 from tasks.validate.batch import validate_batch
 
 
@@ -25,7 +25,7 @@ def regions():
 @pytest.fixture()
 def full_batch(tab6471_data, source):
     dataset = parse_jsonstat_dataset(tab6471_data)
-    return tidy_observations(dataset, source, load_code_maps(), Lineage(dataset.updated, "2026-11-25T00:00:00Z", "x"))
+    return tidy_batch([(dataset, Lineage(dataset.updated, "2026-11-25T00:00:00Z", "x"))], source, load_code_maps())
 
 
 @pytest.fixture()

@@ -1,0 +1,136 @@
+"""The real PxWebApi 2 client (requests) against the loopback replay of SCB's recordings: limits, splitting,
+pacing, retries and clear errors. No function is mocked: every call crosses a socket."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pandas as pd
+import pytest
+import requests
+
+from replay.faults import Fault
+from replay.pxweb_server import PxWebReplayServer, ReplayLimits
+from tasks.config import load_code_maps, load_regions, load_sources
+from tasks.fetch.http import HttpCaller, SourceHTTPError, SourceUnavailable, check_host_resolves
+from tasks.fetch.jsonstat import parse_jsonstat_dataset
+from tasks.fetch.pxweb import OFFLINE_HINT, ApiLimits, PxWebClient, parse_table_metadata, plan_selections
+from tasks.fetch.rate_limit import SlidingWindowLimiter
+from tasks.fetch.selection import minimum_calls
+from tasks.fetch.tidy import Lineage, tidy_batch
+
+COUNTY_MONTH = next(s for s in load_sources() if s.id == "population_county_month")
+
+
+def _client(server: PxWebReplayServer, **caller_options) -> PxWebClient:
+    options = {"max_attempts": 4, "backoff_seconds": 0.01, "timeout_seconds": 5} | caller_options
+    return PxWebClient(HttpCaller(server.base_url, SlidingWindowLimiter(30, 10), requests.Session(), **options))
+
+
+def _fetch_all(client: PxWebClient) -> tuple[pd.DataFrame, int, int]:
+    """Plan and fetch population_county_month; the tidy rows, the data calls made and the cells asked for."""
+    limits = client.limits()
+    metadata = parse_table_metadata("TAB6471", client.metadata("TAB6471", {"Alder": "agg_Ålder10årJ"}).body)
+    selections = plan_selections(COUNTY_MONTH, metadata, load_regions().region_sets(), limits.max_cells)
+    parts = [(parse_jsonstat_dataset(client.fetch("TAB6471", s).body), Lineage(None, "t", "sha")) for s in selections]
+    rows = tidy_batch(parts, COUNTY_MONTH, load_code_maps())
+    rows = rows.sort_values(["region_code", "period", "sex", "age"]).reset_index(drop=True)
+    return rows, len(selections), sum(s.cells for s in selections)
+
+
+def test_client_reads_the_announced_limits_and_paces_by_them(shared_dir) -> None:
+    with PxWebReplayServer(shared_dir, ReplayLimits(max_cells=2000, max_calls=4, window_seconds=1)) as server:
+        client = _client(server)
+        assert client.limits() == ApiLimits(max_cells=2000, max_calls=4, window_seconds=1.0)
+        assert (client.caller.limiter.max_calls, client.caller.limiter.window_seconds) == (4, 1.0)
+        for _ in range(9):  # over two windows' worth: the client must wait, not collect 429s
+            client.metadata("TAB5557")
+        assert server.count(status=429) == 0
+        assert server.count() == 10
+
+
+@pytest.mark.parametrize("max_cells", [150_000, 500, 231, 100])
+def test_split_fetch_equals_one_call_and_stays_near_the_minimum(shared_dir, max_cells: int) -> None:
+    with PxWebReplayServer(shared_dir) as server:
+        whole, calls, cells = _fetch_all(_client(server))
+    assert (calls, cells, len(whole)) == (1, 924, 1008)  # 7 counties x 11 ages x 3 sexes x 4 months (+ totals)
+    with PxWebReplayServer(shared_dir, ReplayLimits(max_cells=max_cells)) as server:
+        parts, calls, cells = _fetch_all(_client(server))
+        assert server.count("data") == calls and server.count(status=403) == 0
+    pd.testing.assert_frame_equal(parts, whole)
+    assert cells == 924
+    assert calls <= minimum_calls(cells, max_cells) + 1  # 924 cells: 1, 2 (500), 4 (231), 10 (100, min 10)
+    assert calls >= math.ceil(cells / max_cells)
+
+
+def test_server_refuses_a_call_over_the_cell_limit(shared_dir) -> None:
+    with PxWebReplayServer(shared_dir, ReplayLimits(max_cells=100)) as server:
+        body = {"selection": [{"variableCode": "Region", "valueCodes": ["*"]},
+                              {"variableCode": "Civilstand", "valueCodes": ["SC"]},
+                              {"variableCode": "Alder", "valueCodes": ["TotSA"]},
+                              {"variableCode": "ContentsCode", "valueCodes": ["*"]},
+                              {"variableCode": "Tid", "valueCodes": ["*"]}]}
+        response = requests.post(f"{server.base_url}/tables/TAB5557/data", json=body, timeout=5)
+    assert response.status_code == 403
+    assert response.json()["detail"] == "The request selects 290 cells; the limit is 100 per call"
+
+
+def test_429_retry_after_is_honoured(shared_dir) -> None:
+    with PxWebReplayServer(shared_dir) as server:
+        client = _client(server)
+        server.faults.add(Fault("status_429", endpoint="metadata", seconds=1, times=1))
+        started = time.monotonic()
+        raw = client.metadata("TAB5557")
+        waited = time.monotonic() - started
+        assert raw.status == 200 and raw.attempts == 2
+        assert [r.status for r in server.log] == [429, 200]
+        assert waited >= 1.0  # the client waited as long as the server asked
+
+
+def test_5xx_burst_and_connection_reset_are_retried(shared_dir) -> None:
+    with PxWebReplayServer(shared_dir) as server:
+        client = _client(server)
+        server.faults.add(Fault("status_503", endpoint="metadata", times=2))
+        server.faults.add(Fault("reset", endpoint="data", times=1))
+        assert client.metadata("TAB5557").attempts == 3
+        rows, _, _ = _fetch_all(client)
+        assert len(rows) == 1008
+        assert [r.status for r in server.log if r.kind == "data"] == [0, 200]  # 0: reset, no answer
+        assert client.caller.stats.retries == 3
+
+
+def test_a_slow_answer_times_out_and_is_retried(shared_dir) -> None:
+    with PxWebReplayServer(shared_dir) as server:
+        client = _client(server, timeout_seconds=0.5)
+        server.faults.add(Fault("slow", endpoint="metadata", seconds=1.5, times=1))
+        assert client.metadata("TAB5557").attempts == 2
+
+
+def test_persistent_failure_names_the_call_and_the_last_problem(shared_dir) -> None:
+    with PxWebReplayServer(shared_dir) as server:
+        client = _client(server, max_attempts=3)
+        server.faults.add(Fault("status_503", endpoint="metadata"))
+        with pytest.raises(SourceUnavailable, match=r"TAB5557/metadata still failing after 3 attempts "
+                                                    r"\(last: HTTP 503: Injected fault: service unavailable.\)"):
+            client.metadata("TAB5557")
+
+
+def test_unknown_table_is_a_clear_error_not_retried(shared_dir) -> None:
+    with PxWebReplayServer(shared_dir) as server:
+        client = _client(server)
+        with pytest.raises(SourceHTTPError, match="HTTP 404: Table TAB0000 does not exist") as caught:
+            client.metadata("TAB0000")
+        assert caught.value.status == 404 and server.count() == 1
+
+
+def test_without_network_the_live_api_fails_at_once_with_the_offline_hint() -> None:
+    # .invalid never resolves (RFC 6761), so this holds on machines with network too.
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable, match=r"cannot resolve .*oms run --replay"):
+        check_host_resolves("https://statistikdatabasen.scb.se.invalid/api/v2", OFFLINE_HINT)
+    client = PxWebClient(HttpCaller("https://statistikdatabasen.scb.se.invalid/api/v2", SlidingWindowLimiter(30, 10)))
+    with pytest.raises(SourceUnavailable, match=r"no network\?\). To run offline"):
+        client.limits()
+    assert client.caller.stats.calls == 1  # not retried: a name that does not resolve will not resolve in 30 s
+    assert time.monotonic() - started < 5
