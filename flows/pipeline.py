@@ -22,7 +22,7 @@ from tasks.context import RunContext, build_context
 from tasks.fetch.source_batch import FetchedSource, fetch_source
 from tasks.land.landing import LandedResponse
 from tasks.load.run_load import SourceOutcome, load_and_publish, outcome_of_error, outcome_without_load
-from tasks.load.warehouse import loaded_landings
+from tasks.load.warehouse import landing_audit
 from tasks.validate.source_check import CheckedSource, check_source
 
 # Set by the CLI (same process) to drive a terminal progress bar: called with (source_id, sources_in_run).
@@ -89,7 +89,7 @@ def run_stages(ctx: RunContext, sources: list[SourceConfig], flow_name: str, par
                fetch_all=fetch_one_by_one, validate=check_source, load=load_and_publish) -> RunSummary:
     """The pipeline for a set of sources; the flows pass Prefect tasks, benchmarks the plain functions."""
     started, clock = datetime.now(UTC), time.monotonic()
-    ctx.loaded = loaded_landings(ctx.warehouse)
+    ctx.landing_audit = landing_audit(ctx.warehouse)
     checked: list[CheckedSource] = []
     settled: list[SourceOutcome] = []  # decided without validation: failed, unchanged, skipped
     landed: list[LandedResponse] = []

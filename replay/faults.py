@@ -1,7 +1,8 @@
 """Switchable faults for the replay servers: what SCB (or any HTTP API) can do to a client on a bad night.
 
-A fault matches calls by endpoint kind ("config", "tables", "metadata", "data", "codelists", "kolada" or "any")
-and optionally by table id, and applies to the next ``times`` matching calls (None: every one).
+A fault matches calls by endpoint kind ("config", "tables", "metadata", "data", "codelists" or "any") and
+optionally by table id; it lets the first ``after`` matching calls through, then applies to the next ``times``
+(None: every one).
 
 Transport faults act instead of the answer: ``status_429`` (with or without Retry-After), ``status_503``,
 ``reset`` (the connection is dropped with a TCP reset), ``slow`` (the answer comes after ``seconds``).
@@ -33,12 +34,14 @@ class Fault:
     endpoint: str = "data"
     table: str | None = None
     times: int | None = None
+    after: int = 0  # let this many matching calls through untouched first (e.g. hang only the third data call)
     fraction: float = 0.5  # truncate: share of the body kept; missing_values: share of cells set to ".."
     seconds: float = 0.0  # slow: delay; status_429: the Retry-After value
     retry_after: bool = True  # status_429: send a Retry-After header
     dimension: str | None = None  # rename/drop/extra_value/duplicate_key (default: the first dimension)
     new_name: str = "Region2"  # rename_dimension
     value: str = "9999"  # extra_value / unknown_region: the code that appears
+    symbol: str = ".."  # missing_values: SCB's symbol for the emptied cells (".." not available, "-" nil)
 
     def __post_init__(self) -> None:
         if self.kind not in TRANSPORT_FAULTS | BODY_FAULTS | CONTENT_FAULTS:
@@ -71,6 +74,9 @@ class FaultSet:
         with self._lock:
             for fault in self._faults:
                 if fault.matches(endpoint, table):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:
@@ -108,7 +114,7 @@ def damage_document(fault: Fault, document: dict) -> dict:
         status = {}
         for index in range(0, cells, step):
             document["value"][index] = None
-            status[str(index)] = ".."
+            status[str(index)] = fault.symbol
         document["status"] = status
     return document
 

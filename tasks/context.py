@@ -27,7 +27,7 @@ class RunContext:
     first_year: int | None = None
     last_year: int | None = None
     force: bool = False
-    loaded: set[tuple[str, str]] = field(default_factory=set)  # (source id, sha256) already in the warehouse
+    landing_audit: dict[str, bool] = field(default_factory=dict)  # landed data path -> loaded (False: rejected)
     progress: Callable[[str], None] | None = None  # called once per source done (the CLI's progress bar)
 
     @property

@@ -43,9 +43,10 @@ class FetchedSource:
         return self.planned_calls == 0
 
 
-def _reusable(landed: LandedResponse | None) -> bool:
-    """A landed response is reused only if it parses: a corrupted one (cut-off body) is fetched again."""
-    if landed is None or landed.status != 200:
+def _reusable(landed: LandedResponse | None, landing_audit: dict[str, bool]) -> bool:
+    """Reuse a landed answer unless it failed before: a body that does not parse (cut off) or a batch that was
+    rejected is fetched again. Answers from a run that never reached the load (interrupted) are reused."""
+    if landed is None or landed.status != 200 or not landing_audit.get(landed.path, True):
         return False
     try:
         parse_jsonstat_dataset(landed.body())
@@ -76,7 +77,7 @@ def fetch_source(ctx: RunContext, source: SourceConfig) -> FetchedSource:
         body = encode_json_body(selection.as_api())
         previous = None if ctx.force else find_landed(ctx.landing_dir, source.id, source.table, "data", body,
                                                       result.metadata.updated)
-        if _reusable(previous):
+        if _reusable(previous, ctx.landing_audit):
             result.data.append(previous)
             result.reused += 1
             continue
@@ -87,6 +88,6 @@ def fetch_source(ctx: RunContext, source: SourceConfig) -> FetchedSource:
         result.landed.append(landed)
         result.data.append(landed)
     result.unchanged = (not ctx.force and bool(selections) and result.reused == len(selections)
-                        and all((source.id, landed.sha256) in ctx.loaded for landed in result.data))
+                        and all(ctx.landing_audit.get(landed.path) is True for landed in result.data))
     result.seconds = time.monotonic() - started
     return result

@@ -78,11 +78,14 @@ def connect_read_only(published: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(published), read_only=True)
 
 
-def loaded_landings(published: Path) -> set[tuple[str, str]]:
-    """(source id, sha256) of every data response already loaded into the published warehouse."""
+def landing_audit(published: Path) -> dict[str, bool]:
+    """Path of every data response a finished run recorded, and whether it was loaded (False: it was rejected).
+
+    A landing missing here comes from a run that never reached the load (interrupted): it may be reused as is.
+    """
     if not published.exists():
-        return set()
+        return {}
     with connect_read_only(published) as con:
-        rows = con.execute("SELECT DISTINCT source_id, sha256 FROM audit.landing "
-                           "WHERE kind = 'data' AND loaded_run_id IS NOT NULL").fetchall()
-    return {(source_id, sha256) for source_id, sha256 in rows}
+        rows = con.execute("SELECT path, bool_or(loaded_run_id IS NOT NULL) FROM audit.landing "
+                           "WHERE kind = 'data' GROUP BY path").fetchall()
+    return dict(rows)

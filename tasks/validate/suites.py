@@ -102,7 +102,8 @@ def _failure(result) -> Failure:
         expectation=config.type,
         column=config.kwargs.get("column") or (", ".join(config.kwargs.get("column_list", [])) or None),
         unexpected_count=details.get("unexpected_count"),
-        examples=list(details.get("partial_unexpected_list") or [])[:10],
+        # GX lists the first unexpected cells, often the same value many times: show each value once.
+        examples=list(dict.fromkeys(map(str, details.get("partial_unexpected_list") or [])))[:10],
         why=(config.meta or {}).get("why", ""),
         error=error,
     )
