@@ -41,7 +41,7 @@ def record_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]
     if not landed:
         return
     frame = pd.DataFrame([asdict(item) for item in landed]).rename(
-        columns={"table": "source_table", "status": "http_status"})
+        columns={"table": "source_table", "status": "http_status"}).drop_duplicates("path")
     con.register("landed_batch", frame)
     try:
         con.execute("""

@@ -102,7 +102,9 @@ def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: lis
     outcomes = [outcome_of_check(c) for c in checked] + settled
     by_id = {o.source_id: o for o in outcomes}
     with building_copy(ctx.warehouse) as con:
-        record_landings(con, [item for c in checked for item in c.fetched.landed] + (landed or []))
+        # Reused answers too: those landed by an interrupted run were never recorded (INSERT OR IGNORE by path).
+        record_landings(con, [item for c in checked for item in c.fetched.landed + c.fetched.data]
+                        + (landed or []))
         for item in checked:
             if item.passed:
                 by_id[item.fetched.source.id].rows_loaded = merge_observations(con, item.batch, ctx.run_id)
