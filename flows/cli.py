@@ -79,6 +79,19 @@ def _progress_bar() -> Iterator[None]:
             pipeline.progress_hook = None
 
 
+def _check_config(sources: list[str] | None) -> None:
+    """Read every YAML file before anything starts: a config error is one line and exit code 2."""
+    from tasks.config import ConfigError, load_code_maps, load_regions, load_settings, load_sources, select_sources
+
+    try:
+        load_settings()
+        load_regions()
+        load_code_maps()
+        select_sources(load_sources(), sources, on_replay=True)
+    except ConfigError as err:
+        _fail(str(err), 2)
+
+
 def _check_network() -> None:
     """Before Prefect starts (seconds): without network the live run must fail at once and say how to run offline."""
     from tasks.config import load_settings
@@ -117,6 +130,7 @@ def run(source: SourceOption = None, replay: ReplayOption = False, force: ForceO
     """The nightly job: fetch, land, validate, load and publish every configured source."""
     from flows.pipeline import nightly
 
+    _check_config(source)
     with _replay_if_asked(replay):
         _run_flow(lambda: nightly(sources=source, force=force))
 
@@ -132,6 +146,7 @@ def backfill(
 
     if first_year > last_year:
         _fail(f"--from {first_year} is after --to {last_year}", 2)
+    _check_config(source)
     with _replay_if_asked(replay):
         _run_flow(lambda: backfill_flow(first_year=first_year, last_year=last_year, sources=source, force=force),
                   progress=True)

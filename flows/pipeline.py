@@ -15,10 +15,14 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from tasks.config import SourceConfig, load_sources, select_sources
 from tasks.context import RunContext, build_context
+from tasks.fetch.http import SourceHTTPError, SourceUnavailable
+from tasks.fetch.jsonstat import ResponseFormatError
+from tasks.fetch.selection import SelectionError
 from tasks.fetch.source_batch import FetchedSource, fetch_source
 from tasks.land.landing import LandedResponse
 from tasks.load.run_load import SourceOutcome, load_and_publish, outcome_of_error, outcome_without_load
@@ -48,9 +52,16 @@ class RunSummary:
         return sum(o.calls for o in self.outcomes)
 
 
+# Failures with a clear message of their own: shown as one line in Prefect, not as a traceback.
+EXPECTED_SOURCE_ERRORS = (SourceHTTPError, SourceUnavailable, SelectionError, ResponseFormatError)
+
+
 @task(name="fetch and land", task_run_name="fetch {source.id}", cache_policy=NO_CACHE)
-def fetch_task(ctx: RunContext, source: SourceConfig) -> FetchedSource:
-    return fetch_source(ctx, source)
+def fetch_task(ctx: RunContext, source: SourceConfig) -> FetchedSource | State:
+    try:
+        return fetch_source(ctx, source)
+    except EXPECTED_SOURCE_ERRORS as err:
+        return Failed(message=f"{source.id}: {type(err).__name__}: {err}", data=err)
 
 
 @task(name="validate", task_run_name="validate {fetched.source.id}", cache_policy=NO_CACHE)
@@ -121,7 +132,7 @@ def _report(summary: RunSummary) -> None:
 
 
 def _run(flow_name: str, sources: list[str] | None, first_year: int | None, last_year: int | None,
-         force: bool) -> RunSummary:
+         force: bool) -> RunSummary | State:
     ctx = build_context(run_id=flow_run.get_id() or None, first_year=first_year, last_year=last_year, force=force)
     chosen = select_sources(load_sources(), sources, ctx.on_replay)
     if progress_hook:
@@ -135,7 +146,9 @@ def _run(flow_name: str, sources: list[str] | None, first_year: int | None, last
     summary = run_stages(ctx, chosen, flow_name, parameters, fetch_in_parallel, validate, load_publish_task)
     _report(summary)
     if summary.failed:
-        raise RunFailed("; ".join(f"{o.source_id} {o.status}: {o.message}" for o in summary.failed))
+        # A failed flow run with one readable message (callers get RunFailed raised), not a traceback.
+        message = "; ".join(f"{o.source_id} {o.status}: {o.message}" for o in summary.failed)
+        return Failed(message=message, data=RunFailed(message))
     return summary
 
 
@@ -144,13 +157,14 @@ FETCH_RUNNER = ThreadPoolTaskRunner(max_workers=4)
 
 
 @flow(name="oms-nightly", log_prints=True, task_runner=FETCH_RUNNER)
-def nightly(sources: list[str] | None = None, force: bool = False) -> RunSummary:
+def nightly(sources: list[str] | None = None, force: bool = False) -> RunSummary | State:
     """The nightly job: every configured source, all periods the selection names."""
     return _run("oms-nightly", sources, None, None, force)
 
 
 @flow(name="oms-backfill", log_prints=True, task_runner=FETCH_RUNNER)
-def backfill(first_year: int, last_year: int, sources: list[str] | None = None, force: bool = False) -> RunSummary:
+def backfill(first_year: int, last_year: int, sources: list[str] | None = None,
+             force: bool = False) -> RunSummary | State:
     """Reload a range of years for some or all sources; what already landed is reused unless force."""
     if first_year > last_year:
         raise ValueError(f"first_year {first_year} is after last_year {last_year}")

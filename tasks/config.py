@@ -16,7 +16,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = PROJECT_ROOT / "config"
+
+
+def config_dir() -> Path:
+    """config/ of the project, or the folder named by OMS_CONFIG_DIR (a deployment's own catalogue, tests)."""
+    return Path(os.environ.get("OMS_CONFIG_DIR") or PROJECT_ROOT / "config")
 
 
 class ConfigError(ValueError):
@@ -182,8 +186,8 @@ def _with_env_overrides(section: _Strict, prefix: str, path: Path) -> _Strict:
         raise _one_line(err, path, f"environment override {prefix}*") from err
 
 
-def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
-    path = config_dir / "settings.yaml"
+def load_settings(directory: Path | None = None) -> Settings:
+    path = (directory or config_dir()) / "settings.yaml"
     raw = _read_yaml(path)
     try:
         settings = Settings.model_validate(raw)
@@ -199,8 +203,8 @@ def load_settings(config_dir: Path = CONFIG_DIR) -> Settings:
     return Settings(scb=scb, kolada=kolada, paths=paths)
 
 
-def load_regions(config_dir: Path = CONFIG_DIR) -> Regions:
-    path = config_dir / "regions.yaml"
+def load_regions(directory: Path | None = None) -> Regions:
+    path = (directory or config_dir()) / "regions.yaml"
     raw = _read_yaml(path)
     try:
         counties = {c["code"]: c for c in raw["counties"]}
@@ -222,14 +226,14 @@ def load_regions(config_dir: Path = CONFIG_DIR) -> Regions:
     return Regions(tuple(regions), tuple(changes))
 
 
-def load_code_maps(config_dir: Path = CONFIG_DIR) -> dict[str, dict[str, str]]:
-    raw = _read_yaml(config_dir / "codes.yaml") or {}
+def load_code_maps(directory: Path | None = None) -> dict[str, dict[str, str]]:
+    raw = _read_yaml((directory or config_dir()) / "codes.yaml") or {}
     return {column: {str(k): str(v) for k, v in mapping.items()} for column, mapping in raw.items()}
 
 
-def load_sources(config_dir: Path = CONFIG_DIR) -> list[SourceConfig]:
+def load_sources(directory: Path | None = None) -> list[SourceConfig]:
     sources: list[SourceConfig] = []
-    for path in sorted((config_dir / "sources").glob("*.yaml")):
+    for path in sorted(((directory or config_dir()) / "sources").glob("*.yaml")):
         raw = _read_yaml(path) or {}
         entries = raw.get("sources") if isinstance(raw, dict) else None
         if not isinstance(entries, list):

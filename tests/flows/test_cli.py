@@ -1,0 +1,94 @@
+"""The `oms` command as an operator meets it: config mistakes are one line and exit 2, failed sources exit 1."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+@pytest.fixture()
+def config_dir(tmp_path: Path, monkeypatch) -> Path:
+    """A copy of the project's config/ that a test may break; the pipeline reads it through OMS_CONFIG_DIR."""
+    copy = tmp_path / "config"
+    shutil.copytree(PROJECT_CONFIG, copy)
+    monkeypatch.setenv("OMS_CONFIG_DIR", str(copy))
+    return copy
+
+
+def _one_source(config_dir: Path, **changes) -> None:
+    """Keep only population_county_month, with some fields changed."""
+    document = yaml.safe_load((config_dir / "sources" / "population.yaml").read_text(encoding="utf-8"))
+    source = next(s for s in document["sources"] if s["id"] == "population_county_month")
+    for path in config_dir.joinpath("sources").glob("*.yaml"):
+        path.unlink()
+    for key, value in changes.items():
+        if key == "selection":
+            source["selection"].update(value)
+        else:
+            source[key] = value
+    (config_dir / "sources" / "one.yaml").write_text(yaml.safe_dump({"sources": [source]}, allow_unicode=True),
+                                                     encoding="utf-8")
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def _error_line(result) -> str:
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.output
+    return errors[0]
+
+
+def test_broken_yaml_is_one_line_with_file_and_position(config_dir) -> None:
+    path = config_dir / "sources" / "population.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("    api: pxweb", "    api: [pxweb", 1), encoding="utf-8")
+    result = _invoke("run", "--replay")
+    assert result.exit_code == 2
+    line = _error_line(result)
+    assert line.startswith(f"error: {path}: line ") and "is not valid YAML" in line
+
+
+def test_a_misspelt_field_names_the_source_and_the_field(config_dir) -> None:
+    _one_source(config_dir, tabel="TAB6471")
+    result = _invoke("backfill", "--from", "2020", "--to", "2026")
+    assert result.exit_code == 2
+    assert _error_line(result) == (f"error: {config_dir / 'sources' / 'one.yaml'}: source population_county_month: "
+                                   "tabel: Extra inputs are not permitted")
+
+
+def test_an_unknown_source_lists_the_known_ones(config_dir) -> None:
+    result = _invoke("run", "--source", "populaton")
+    assert result.exit_code == 2
+    assert _error_line(result).startswith("error: unknown source(s) ['populaton']; known: population_")
+
+
+def test_backfill_with_a_reversed_range_is_refused(config_dir) -> None:
+    result = _invoke("backfill", "--from", "2024", "--to", "2020")
+    assert (result.exit_code, _error_line(result)) == (2, "error: --from 2024 is after --to 2020")
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"table": "TAB0000"}, "population_county_month failed: SourceHTTPError: GET "),
+    ({"selection": {"Kon": ["9"]}}, "population_county_month failed: SelectionError: value '9' does not exist "
+                                    "for variable 'Kon'"),
+], ids=["unknown-table-id", "value-not-in-table"])
+def test_a_source_the_api_cannot_answer_fails_the_run_with_one_line(config_dir, pipeline_env, changes,
+                                                                     message) -> None:
+    _one_source(config_dir, **changes)
+    result = _invoke("run")
+    assert result.exit_code == 1
+    line = _error_line(result)
+    assert line.startswith("error: run finished with failures (the rest was published): ")
+    assert message in line
+    if "table" in changes:
+        assert line.endswith("failed with HTTP 404: Table TAB0000 does not exist")
