@@ -46,10 +46,26 @@ class PxWebReplayServer(LoopbackServer):
         self.limits = limits
         self.cubes = load_recorded_cubes(self.scb_dir)
         self.config = json.loads((self.scb_dir / "v2" / "config.json").read_text(encoding="utf-8"))
+        self._republished: dict[str, str] = {}
 
     @property
     def base_url(self) -> str:
         return self.origin + API_PREFIX
+
+    def republish(self, table_id: str, updated: str) -> None:
+        """Act as if SCB republished the table: its `updated` stamp changes (the recorded values stay)."""
+        if table_id not in self.cubes:
+            raise KeyError(table_id)
+        self._republished[table_id] = updated
+
+    def reset(self) -> None:
+        """Back to the recordings as they are: no faults, no republished tables, an empty call log."""
+        self.faults.clear()
+        self.reset_log()
+        self._republished.clear()
+
+    def updated(self, cube: Cube) -> str | None:
+        return self._republished.get(cube.table_id, cube.updated)
 
     # -- routing ------------------------------------------------------------------------------------------------
     def route(self, request: Request) -> tuple[str, str | None, Reply]:
@@ -105,7 +121,7 @@ class PxWebReplayServer(LoopbackServer):
         periods = cube.dimension(cube.time_variable).codes if cube.time_variable else []
         link = f"{self.base_url}/tables/{cube.table_id}"
         return {
-            "type": "Table", "id": cube.table_id, "label": cube.label, "description": "", "updated": cube.updated,
+            "type": "Table", "id": cube.table_id, "label": cube.label, "description": "", "updated": self.updated(cube),
             "firstPeriod": periods[0] if periods else None, "lastPeriod": periods[-1] if periods else None,
             "category": "public", "discontinued": False,
             "variableNames": [d.spec.get("label", d.id) for d in cube.dimensions],
@@ -147,7 +163,7 @@ class PxWebReplayServer(LoopbackServer):
             dimensions[d.id] = spec
         return {
             "version": "2.0", "class": "dataset", "label": template.get("label", cube.label),
-            "source": cube.extras.get("source", "SCB"), "updated": cube.updated,
+            "source": cube.extras.get("source", "SCB"), "updated": self.updated(cube),
             **({"note": cube.extras["note"]} if cube.extras.get("note") else {}),
             "role": cube.role, "id": [d.id for d in cube.dimensions],
             "size": [len(d.codes) for d in cube.dimensions], "dimension": dimensions,
@@ -246,7 +262,7 @@ class PxWebReplayServer(LoopbackServer):
         flat_status = {str(i): s for i, s in enumerate(status.ravel()) if s is not None}
         document = {
             "version": "2.0", "class": "dataset", "label": cube.label, "source": cube.extras.get("source", "SCB"),
-            "updated": cube.updated, **({"note": cube.extras["note"]} if cube.extras.get("note") else {}),
+            "updated": self.updated(cube), **({"note": cube.extras["note"]} if cube.extras.get("note") else {}),
             "role": {k: [v for v in vs if v in {d.id for d, _ in kept}] for k, vs in cube.role.items()},
             "id": [d.id for d, _ in kept], "size": [len(codes) for _, codes in kept],
             "dimension": {d.id: {**d.spec, "category": _category(codes, d.labels, d.units)} for d, codes in kept},

@@ -126,14 +126,14 @@ class HttpCaller:
         body_text = encode_json_body(json_body) if json_body is not None else None
         last_problem = ""
         for attempt in range(1, self.max_attempts + 1):
-            self.limiter.acquire()
             self.stats.count(kind)
             try:
-                response = self.session.request(
-                    method, url, params=params, data=body_text.encode() if body_text else None,
-                    headers={"Content-Type": "application/json"} if body_text else None,
-                    timeout=self.timeout_seconds,
-                )
+                with self.limiter.call():
+                    response = self.session.request(
+                        method, url, params=params, data=body_text.encode() if body_text else None,
+                        headers={"Content-Type": "application/json"} if body_text else None,
+                        timeout=self.timeout_seconds,
+                    )
             except (requests.ConnectionError, requests.Timeout) as err:
                 if _is_name_resolution_failure(err):
                     raise SourceUnavailable(f"cannot resolve the host of {self.base_url} (no network?). "

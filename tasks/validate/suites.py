@@ -77,7 +77,9 @@ def _validation_definition(name: str, directory: Path):
             ExpectationConfiguration(type=spec["type"], kwargs=spec["kwargs"], meta=spec.get("meta", {}))
         )
     suite = context.suites.add_or_update(suite)
-    asset = context.data_sources.add_or_update_pandas("batches").add_dataframe_asset(f"{name}_batch")
+    # One datasource per suite: add_or_update replaces a datasource whole, so a shared one would lose the assets
+    # of suites defined earlier in the process (the next validation then fails: "Could not find asset").
+    asset = context.data_sources.add_or_update_pandas(f"{name} batches").add_dataframe_asset(f"{name}_batch")
     batch_definition = asset.add_batch_definition_whole_dataframe("whole batch")
     return context.validation_definitions.add_or_update(
         gx.ValidationDefinition(data=batch_definition, suite=suite, name=f"validate {name}")

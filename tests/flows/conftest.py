@@ -33,8 +33,7 @@ def replay_server(shared_dir: Path) -> Iterator[PxWebReplayServer]:
 @pytest.fixture()
 def pipeline_env(tmp_path: Path, replay_server: PxWebReplayServer, monkeypatch) -> Path:
     """Point the pipeline at the replay server and at a temporary warehouse and data directory."""
-    replay_server.faults.clear()
-    replay_server.reset_log()
+    replay_server.reset()
     monkeypatch.setenv("OMS_SCB_BASE_URL", replay_server.base_url)
     monkeypatch.setenv("OMS_WAREHOUSE", str(tmp_path / "warehouse" / "oms.duckdb"))
     monkeypatch.setenv("OMS_DATA_DIR", str(tmp_path / "data"))

@@ -92,3 +92,18 @@ def test_corrupted_response_is_quarantined_and_published_data_stays(warehouse, r
     assert status[0][0] == "quarantined" and "could not be parsed" in status[0][1]
     report = status[0][1].split(": ", 1)[1]
     assert "published tables: unchanged" in Path(report).read_text(encoding="utf-8")
+
+
+def test_a_republished_table_is_fetched_again_and_its_lineage_follows(warehouse, replay_server) -> None:
+    nightly(sources=POPULATION_SOURCES)
+    replay_server.reset_log()
+    replay_server.republish("TAB5557", "2026-11-24T07:00:00Z")
+    outcomes = {o.source_id: o for o in nightly(sources=POPULATION_SOURCES).outcomes}
+    assert replay_server.count("data", status=200) == 1  # only the republished table
+    assert {k: o.status for k, o in outcomes.items()} == {
+        "population_county_month": "unchanged", "population_municipality_year": "loaded",
+        "population_county_sex_2007_2008": "unchanged"}
+    # Same values, new version: every row now names the new stamp; nothing was added.
+    assert outcomes["population_municipality_year"].rows_loaded == 88
+    assert _rows(warehouse, "SELECT count(*), min(source_updated), max(source_updated) FROM main.observation "
+                            "WHERE source_table = 'TAB5557'") == [(88, "2026-11-24T07:00:00Z", "2026-11-24T07:00:00Z")]

@@ -80,3 +80,13 @@ def test_a_few_missing_values_pass_but_mostly_missing_fails(oms_batch, source, r
     most = oms_batch.copy()
     most.loc[: len(most) // 2, "value"] = np.nan
     assert not validate_batch(most, source, regions).passed
+
+
+def test_suites_stay_usable_after_another_suite_is_defined(oms_batch, source, regions) -> None:
+    """A process (a served deployment, a test session) validates with several suites in turn."""
+    from tasks.validate.suites import run_suite
+
+    assert validate_batch(oms_batch, source, regions).passed
+    comparison = pd.DataFrame({"relative_difference": [0.0, 0.001]})
+    assert run_suite(comparison, "county_totals", {"county_total_tolerance": 0.005}).success
+    assert validate_batch(oms_batch, source, regions).passed
