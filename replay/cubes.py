@@ -7,14 +7,15 @@ a selection that reaches cells no recording holds is refused, never filled in.
 
 from __future__ import annotations
 
+import importlib
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import numpy as np
-import pyaxis.pyaxis as pyaxis
 
 from tasks.fetch.jsonstat import load_json_document, read_jsonstat_cube
 
@@ -122,9 +123,20 @@ def _px_cell(text: str) -> tuple[float, str | None]:
         return np.nan, text or ".."  # PX writes missing values as symbols such as ".." or "-"
 
 
+@cache
+def _pyaxis():
+    """pyaxis calls logging.basicConfig(level=INFO) when imported; undo that so the CLI's logging stays ours."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    module = importlib.import_module("pyaxis.pyaxis")
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    return module
+
+
 def cube_from_px(path: Path) -> Cube:
     """A PX file read with pyaxis, shaped like the json-stat2 SCB's PxWeb serves from it."""
-    parsed = pyaxis.parse(str(path), encoding="cp1252")  # CHARSET="ANSI": Windows-1252
+    parsed = _pyaxis().parse(str(path), encoding="cp1252")  # CHARSET="ANSI": Windows-1252
     metadata, data = parsed["METADATA"], parsed["DATA"]
     variables = _px_list(metadata, "STUB") + _px_list(metadata, "HEADING")
     content_variable = (_px_list(metadata, "CONTVARIABLE") or [None])[0]

@@ -1,0 +1,85 @@
+"""Where a benchmark runs: an isolated process environment, the replay server, temporary pipeline directories.
+
+Nothing here imports Prefect: ``isolate_process_environment`` must run before Prefect is first imported, because
+Prefect reads PREFECT_HOME and its logging settings at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
+from pathlib import Path
+
+from replay.pxweb_server import PxWebReplayServer, ReplayLimits
+from tasks.config import load_settings
+
+# The variables the pipeline reads its endpoints and directories from (config/settings.yaml).
+PIPELINE_VARIABLES = ("OMS_SCB_BASE_URL", "OMS_WAREHOUSE", "OMS_DATA_DIR")
+
+
+def isolate_process_environment(scratch: Path) -> None:
+    """Prefect's database under the scratch directory, no telemetry, and quiet loggers so the tables stay readable."""
+    os.environ["PREFECT_HOME"] = str(scratch / "prefect-home")
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"  # otherwise the server calls an outside host
+    os.environ["DO_NOT_TRACK"] = "1"
+    # The flow logs one line per source and run; at INFO they would drown the tables this command prints.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # pyaxis (imported by the replay server) calls logging.basicConfig(level=INFO) at import, so every library's
+    # INFO lines (httpx per Prefect API call, GX per context built) would reach stderr through that handler.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.WARNING)
+
+
+def shared_dir() -> Path:
+    """The recorded SCB material the replay server answers from (settings: paths.shared_dir, OMS_SHARED_DIR)."""
+    path = load_settings().paths.shared_dir
+    if not (path / "scb").is_dir():
+        raise SystemExit(f"error: no recorded SCB data at {path}/scb; set OMS_SHARED_DIR to the shared folder")
+    return path
+
+
+@contextmanager
+def replay_server(limits: ReplayLimits) -> Iterator[PxWebReplayServer]:
+    """A fresh loopback PxWeb server: its call window starts empty, so no earlier scenario's calls count."""
+    with PxWebReplayServer(shared_dir=shared_dir(), limits=limits) as server:
+        yield server
+
+
+@contextmanager
+def pipeline_pointed_at(server: PxWebReplayServer, workdir: Path) -> Iterator[Path]:
+    """Point the pipeline (through its environment overrides) at ``server`` and at a warehouse under ``workdir``.
+
+    The Prefect flow builds its own context from the environment, so the environment is the one way to steer
+    both the flow and the plain functions the same way.
+    """
+    previous = {name: os.environ.get(name) for name in PIPELINE_VARIABLES}
+    os.environ["OMS_SCB_BASE_URL"] = server.base_url
+    os.environ["OMS_WAREHOUSE"] = str(workdir / "warehouse" / "oms.duckdb")
+    os.environ["OMS_DATA_DIR"] = str(workdir / "data")
+    try:
+        refuse_unless_inside(workdir)
+        yield workdir
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def refuse_unless_inside(workdir: Path) -> None:
+    """Stop before a benchmark could write the published warehouse (e.g. if settings stop honouring overrides)."""
+    paths = load_settings().paths
+    for path in (paths.warehouse, paths.data_dir):
+        if not path.resolve().is_relative_to(workdir.resolve()):
+            raise RuntimeError(f"benchmark would write {path}, outside its temporary directory {workdir}")
+
+
+def machine_description() -> dict[str, str | int | None]:
+    """Versions from package metadata, so describing the machine does not import Prefect."""
+    return {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
+            "duckdb": version("duckdb"), "prefect": version("prefect"), "pandas": version("pandas")}

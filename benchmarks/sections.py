@@ -1,0 +1,20 @@
+"""The sections by name, in the order they run. Importing this module imports Prefect (through flows.pipeline)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from benchmarks.fetch_calls import run_calls_section, run_fetch_section
+from benchmarks.harness import Bench
+from benchmarks.load_throughput import run_load_section
+from benchmarks.nightly_rerun import run_nightly_section
+from benchmarks.prefect_overhead import run_prefect_section
+from benchmarks.report import SectionResult
+
+SECTIONS: dict[str, Callable[[Bench], SectionResult]] = {
+    "calls": run_calls_section,
+    "fetch": run_fetch_section,
+    "nightly": run_nightly_section,
+    "load": run_load_section,
+    "prefect": run_prefect_section,
+}
