@@ -15,7 +15,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 from replay.pxweb_server import PxWebReplayServer, ReplayLimits
-from tasks.config import load_settings
+from tasks.catalogue import SourceConfig
+from tasks.config import load_settings, load_sources, select_sources
 
 # The variables the pipeline reads its endpoints and directories from (config/settings.yaml).
 PIPELINE_VARIABLES = ("OMS_SCB_BASE_URL", "OMS_WAREHOUSE", "OMS_DATA_DIR")
@@ -32,6 +33,12 @@ def isolate_process_environment(scratch: Path) -> None:
     # INFO lines (httpx per Prefect API call, GX per context built) would reach stderr through that handler.
     for handler in logging.getLogger().handlers:
         handler.setLevel(logging.WARNING)
+
+
+def scb_sources() -> list[SourceConfig]:
+    """The sources measured: SCB's, whose limits (cells per call, calls per window) these benchmarks are about.
+    Kolada's sources answer from another server with its own pace and are left out of every section."""
+    return [s for s in select_sources(load_sources(), None, on_replay=True) if s.api == "pxweb"]
 
 
 def shared_dir() -> Path:

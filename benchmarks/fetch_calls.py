@@ -12,15 +12,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from benchmarks.environment import pipeline_pointed_at, replay_server
+from benchmarks.environment import pipeline_pointed_at, replay_server, scb_sources
 from benchmarks.harness import Bench
 from benchmarks.report import Figure, SectionResult
 from flows.pipeline import fetch_one_by_one
 from replay.pxweb_server import PxWebReplayServer, ReplayLimits
-from tasks.config import load_sources, select_sources
 from tasks.context import build_context
+from tasks.fetch.fetched import FetchedSource
 from tasks.fetch.selection import minimum_calls
-from tasks.fetch.source_batch import FetchedSource
 
 SCB_LIMITS = ReplayLimits()  # 150,000 cells per call, 30 calls per 10 s (shared/README.md)
 
@@ -84,7 +83,7 @@ def measure_full_fetch(bench: Bench, limits: ReplayLimits) -> FetchScenario:
     workdir = bench.fresh_dir(f"fetch-{limits.max_cells}-cells")
     with replay_server(limits) as server, pipeline_pointed_at(server, workdir):
         ctx = build_context()
-        sources = select_sources(load_sources(), None, ctx.on_replay)
+        sources = scb_sources()
         started = time.monotonic()
         results = fetch_one_by_one(ctx, sources)
         wall = time.monotonic() - started

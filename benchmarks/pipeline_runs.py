@@ -8,11 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.environment import pipeline_pointed_at, replay_server
+from benchmarks.environment import pipeline_pointed_at, replay_server, scb_sources
 from benchmarks.fetch_calls import SCB_LIMITS
 from benchmarks.harness import Bench
 from flows.pipeline import RunSummary, fetch_one_by_one, run_stages
-from tasks.config import load_sources, select_sources
 from tasks.context import build_context
 from tasks.load.run_load import load_and_publish
 from tasks.validate.source_check import check_source
@@ -40,7 +39,7 @@ class RunMeasurement:
 def run_plain_pipeline() -> RunSummary:
     """What the nightly flow does (flows.pipeline._run), with the stages as plain functions and no Prefect."""
     ctx = build_context()
-    sources = select_sources(load_sources(), None, ctx.on_replay)
+    sources = scb_sources()
     ctx.pxweb.limits()
     summary = run_stages(ctx, sources, "benchmark-plain", {}, fetch_one_by_one, check_source, load_and_publish)
     if summary.failed:  # the flow raises RunFailed here; timings of a failed run would mean nothing

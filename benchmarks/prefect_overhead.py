@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 
+from benchmarks.environment import scb_sources
 from benchmarks.harness import Bench
 from benchmarks.pipeline_runs import (
     FULL,
@@ -40,7 +41,7 @@ def start_temporary_prefect_api(bench: Bench) -> float | None:
 
 
 def run_nightly_flow() -> RunSummary:
-    return nightly()
+    return nightly(sources=[source.id for source in scb_sources()])
 
 
 def comparison_rows(flow: tuple[RunMeasurement, ...], plain: tuple[RunMeasurement, ...]) -> list[list[object]]:

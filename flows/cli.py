@@ -1,4 +1,4 @@
-"""The `oms` command: `oms run`, `oms backfill`, `oms status`, `oms serve-replay`, `oms sources`.
+"""The `oms` command: `oms run`, `oms backfill`, `oms status`, `oms serve-replay`, `oms sources`, `oms dictionary`.
 
 Errors print as one line and exit non-zero (1: a run failed or quarantined something, 2: bad configuration or
 usage, 3: the source could not be reached), so cron jobs and scripts can trust the exit code.
@@ -35,27 +35,31 @@ def _fail(message: str, code: int) -> None:
 
 @contextmanager
 def _replay_if_asked(replay: bool) -> Iterator[None]:
-    """Start the loopback PxWeb server and point the pipeline at it; the HTTP code path stays the same."""
+    """Start the loopback PxWeb and Kolada servers and point the pipeline at them; the HTTP code path stays the
+    same as against SCB and Kolada."""
     if not replay:
         yield
         return
+    from replay.kolada_server import KoladaReplayServer
     from replay.pxweb_server import PxWebReplayServer
     from tasks.config import load_settings
 
     shared = load_settings().paths.shared_dir
     if not (shared / "scb").is_dir():
         _fail(f"no recorded SCB data at {shared}/scb; set OMS_SHARED_DIR to the shared folder", 2)
-    with PxWebReplayServer(shared_dir=shared) as server:
-        previous = os.environ.get("OMS_SCB_BASE_URL")
-        os.environ["OMS_SCB_BASE_URL"] = server.base_url
-        typer.echo(f"replay: serving {shared}/scb at {server.base_url}")
+    with PxWebReplayServer(shared_dir=shared) as scb, KoladaReplayServer(shared_dir=shared) as kolada:
+        urls = {"OMS_SCB_BASE_URL": scb.base_url, "OMS_KOLADA_BASE_URL": kolada.base_url}
+        previous = {name: os.environ.get(name) for name in urls}
+        os.environ.update(urls)
+        typer.echo(f"replay: serving {shared}/scb at {scb.base_url} and {shared}/kolada at {kolada.base_url}")
         try:
             yield
         finally:
-            if previous is None:
-                os.environ.pop("OMS_SCB_BASE_URL", None)
-            else:
-                os.environ["OMS_SCB_BASE_URL"] = previous
+            for name, value in previous.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 @contextmanager
@@ -92,23 +96,29 @@ def _check_config(sources: list[str] | None) -> None:
         _fail(str(err), 2)
 
 
-def _check_network() -> None:
-    """Before Prefect starts (seconds): without network the live run must fail at once and say how to run offline."""
-    from tasks.config import load_settings
+def _check_network(sources: list[str] | None) -> None:
+    """Before Prefect starts (seconds): without network the live run must fail at once and say how to run offline.
+    Only the APIs the chosen sources use are checked."""
+    from tasks.config import load_settings, load_sources, select_sources
+    from tasks.context import is_loopback
     from tasks.fetch.http import check_host_resolves
     from tasks.fetch.pxweb import OFFLINE_HINT
 
-    check_host_resolves(load_settings().scb.base_url, OFFLINE_HINT)
+    settings = load_settings()
+    base_urls = {"pxweb": settings.scb.base_url, "kolada": settings.kolada.base_url}
+    chosen = select_sources(load_sources(), sources, on_replay=is_loopback(settings.scb.base_url))
+    for api in sorted({source.api for source in chosen}):
+        check_host_resolves(base_urls[api], OFFLINE_HINT)
 
 
-def _run_flow(call: Callable[[], object], progress: bool = False) -> None:
+def _run_flow(call: Callable[[], object], sources: list[str] | None, progress: bool = False) -> None:
     from flows.pipeline import RunFailed
     from tasks.config import ConfigError
     from tasks.fetch.http import SourceUnavailable
     from tasks.load.warehouse import WarehouseBusy
 
     try:
-        _check_network()
+        _check_network(sources)
         if progress:
             with _progress_bar():
                 summary = call()
@@ -132,7 +142,7 @@ def run(source: SourceOption = None, replay: ReplayOption = False, force: ForceO
 
     _check_config(source)
     with _replay_if_asked(replay):
-        _run_flow(lambda: nightly(sources=source, force=force))
+        _run_flow(lambda: nightly(sources=source, force=force), source)
 
 
 @app.command()
@@ -149,7 +159,7 @@ def backfill(
     _check_config(source)
     with _replay_if_asked(replay):
         _run_flow(lambda: backfill_flow(first_year=first_year, last_year=last_year, sources=source, force=force),
-                  progress=True)
+                  source, progress=True)
 
 
 @app.command()
@@ -190,6 +200,38 @@ def list_sources() -> None:
             typer.echo(f"{source.id:<42} {source.table:<24} {source.frequency:<8}{where} {source.title}")
     except ConfigError as err:
         _fail(str(err), 2)
+
+
+@app.command("dictionary")
+def write_dictionary(
+    out: Annotated[Path | None, typer.Option("--out", help="Markdown file to write "
+                                                         "[default: docs/DATA_DICTIONARY.md in the project].")] = None,
+) -> None:
+    """Write the data dictionary (every published table, view and column) from the published warehouse."""
+    import duckdb
+
+    from tasks.config import PROJECT_ROOT, load_settings
+    from tasks.load.warehouse import connect_read_only
+    from tasks.publish.dictionary import render_dictionary, undescribed_objects
+
+    # From the published warehouse, read-only: the dictionary describes what analysts actually query (every
+    # source, the indicator catalogue). After `make run` that is the recorded data, so the committed doc is
+    # reproducible; OMS_WAREHOUSE points it at another file.
+    path: Path = load_settings().paths.warehouse
+    target = out or PROJECT_ROOT / "docs" / "DATA_DICTIONARY.md"
+    if not path.exists():
+        _fail(f"no warehouse at {path} yet: run `oms run` first", 2)
+    try:
+        with connect_read_only(path) as con:
+            markdown, missing = render_dictionary(con), undescribed_objects(con)
+    except duckdb.IOException as err:
+        _fail(f"cannot open {path} read-only: {err}", 3)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(markdown, encoding="utf-8")
+    typer.echo(f"wrote {target} from {path}")
+    if missing:
+        typer.secho(f"warning: no description for {', '.join(missing)} (warehouse/sql/publish/90_comments.sql)",
+                    fg=typer.colors.YELLOW, err=True)
 
 
 @app.command()

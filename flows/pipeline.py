@@ -18,7 +18,8 @@ from prefect.runtime import flow_run
 from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from tasks.config import SourceConfig, load_sources, select_sources
+from tasks.catalogue import SourceConfig
+from tasks.config import load_sources, select_sources
 from tasks.context import RunContext, build_context
 from tasks.fetch.http import SourceHTTPError, SourceUnavailable
 from tasks.fetch.jsonstat import ResponseFormatError
@@ -26,7 +27,7 @@ from tasks.fetch.selection import SelectionError
 from tasks.fetch.source_batch import FetchedSource, fetch_source
 from tasks.land.landing import LandedResponse
 from tasks.load.run_load import SourceOutcome, load_and_publish, outcome_of_error, outcome_without_load
-from tasks.load.warehouse import landing_audit
+from tasks.load.warehouse import landing_audit, loaded_versions
 from tasks.validate.source_check import CheckedSource, check_source
 
 # Set by the CLI (same process) to drive a terminal progress bar: called with (source_id, sources_in_run).
@@ -101,6 +102,7 @@ def run_stages(ctx: RunContext, sources: list[SourceConfig], flow_name: str, par
     """The pipeline for a set of sources; the flows pass Prefect tasks, benchmarks the plain functions."""
     started, clock = datetime.now(UTC), time.monotonic()
     ctx.landing_audit = landing_audit(ctx.warehouse)
+    ctx.loaded_versions = loaded_versions(ctx.warehouse)
     checked: list[CheckedSource] = []
     settled: list[SourceOutcome] = []  # decided without validation: failed, unchanged, skipped
     landed: list[LandedResponse] = []

@@ -145,6 +145,12 @@ class LoopbackServer:
             self._httpd.server_close()
 
     # -- the call log -------------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to the recordings as they are: no faults, an empty call log and call window."""
+        self.faults.clear()
+        self.reset_log()
+        self.window = CallWindow(self.window.max_calls, self.window.window_seconds)
+
     def reset_log(self) -> None:
         with self._log_lock:
             self.log.clear()

@@ -59,9 +59,7 @@ class PxWebReplayServer(LoopbackServer):
         self._republished[table_id] = updated
 
     def reset(self) -> None:
-        """Back to the recordings as they are: no faults, no republished tables, an empty call log."""
-        self.faults.clear()
-        self.reset_log()
+        super().reset()
         self._republished.clear()
 
     def updated(self, cube: Cube) -> str | None:

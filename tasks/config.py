@@ -10,10 +10,12 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import TypeAdapter, ValidationError
+
+from tasks.catalogue import FocusArea, Indicator, SourceConfig, Strict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,57 +29,10 @@ class ConfigError(ValueError):
     """The configuration cannot be used; the message is one line that says what and where."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class IndicatorMapping(_Strict):
-    id: str
-    unit: str
 
-
-class VariableSpec(_Strict):
-    values: list[str]
-    codelist: str | None = None
-
-
-class ColumnMap(_Strict):
-    region: str
-    period: str
-    sex: str | None = None
-    age: str | None = None
-
-
-class SourceConfig(_Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    api: Literal["pxweb"]
-    table: str
-    title: str
-    why: str
-    frequency: Literal["monthly", "quarterly", "yearly"]
-    selection: dict[str, VariableSpec]
-    columns: ColumnMap
-    indicators: dict[str, IndicatorMapping]
-    expectations: str
-    breakdown: list[str] = []
-    codes: dict[str, dict[str, str]] = {}
-    derive_totals: list[Literal["sex", "age"]] = []
-    only_on: Literal["replay"] | None = None
-
-    @field_validator("selection", mode="before")
-    @classmethod
-    def _lists_are_value_specs(cls, value: Any) -> Any:
-        # `Kon: ["*"]` is shorthand for `Kon: {values: ["*"]}`.
-        if isinstance(value, dict):
-            return {k: {"values": v} if isinstance(v, list) else v for k, v in value.items()}
-        return value
-
-    @property
-    def metric_variable(self) -> str:
-        return "ContentsCode"
-
-
-class ScbSettings(_Strict):
+class ScbSettings(Strict):
     base_url: str
     language: str = "sv"
     timeout_seconds: float = 60
@@ -85,18 +40,21 @@ class ScbSettings(_Strict):
     backoff_seconds: float = 1.0
 
 
-class KoladaSettings(_Strict):
+class KoladaSettings(Strict):
     base_url: str
     requests_per_second: float = 5
+    timeout_seconds: float = 60
+    max_attempts: int = 6
+    backoff_seconds: float = 1.0
 
 
-class PathSettings(_Strict):
+class PathSettings(Strict):
     warehouse: Path
     data_dir: Path
     shared_dir: Path
 
 
-class Settings(_Strict):
+class Settings(Strict):
     scb: ScbSettings
     kolada: KoladaSettings
     paths: PathSettings
@@ -163,7 +121,10 @@ def _read_yaml(path: Path) -> Any:
 
 def _one_line(err: ValidationError, path: Path, what: str) -> ConfigError:
     first = err.errors()[0]
-    location = ".".join(str(p) for p in first["loc"])
+    loc = list(first["loc"])
+    if loc and loc[0] in ("pxweb", "kolada"):  # the API a source was validated as: the message names it already
+        loc = loc[1:]
+    location = ".".join(str(p) for p in loc)
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
     return ConfigError(f"{path}: {what}: {location}: {first['msg']}{more}")
 
@@ -174,7 +135,7 @@ def _env_path(variable: str, configured: Path) -> Path:
     return path if path.is_absolute() else (PROJECT_ROOT / path)
 
 
-def _with_env_overrides(section: _Strict, prefix: str, path: Path) -> _Strict:
+def _with_env_overrides(section: Strict, prefix: str, path: Path) -> Strict:
     """``OMS_SCB_BASE_URL``, ``OMS_SCB_TIMEOUT_SECONDS``, … override the YAML field of the same name."""
     updates = {name: os.environ[prefix + name.upper()] for name in type(section).model_fields
                if prefix + name.upper() in os.environ}
@@ -231,7 +192,45 @@ def load_code_maps(directory: Path | None = None) -> dict[str, dict[str, str]]:
     return {column: {str(k): str(v) for k, v in mapping.items()} for column, mapping in raw.items()}
 
 
+def load_catalogue(directory: Path | None = None) -> tuple[dict[str, FocusArea], dict[str, Indicator]]:
+    """config/indicators.yaml: the ÖMS 2050 focus areas and every indicator the warehouse publishes."""
+    path = (directory or config_dir()) / "indicators.yaml"
+    raw = _read_yaml(path) or {}
+    areas = {key: _validated(FocusArea, value, path, f"focus area {key}")
+             for key, value in (raw.get("focus_areas") or {}).items()}
+    indicators = {key: _validated(Indicator, value, path, f"indicator {key}")
+                  for key, value in (raw.get("indicators") or {}).items()}
+    for key, indicator in indicators.items():
+        if indicator.focus_area not in areas:
+            raise ConfigError(f"{path}: indicator {key}: focus_area {indicator.focus_area!r} is not one of "
+                              f"{sorted(areas)}")
+    return areas, indicators
+
+
+def _validated(model: type[Strict], value: Any, path: Path, what: str) -> Any:
+    try:
+        return model.model_validate(value)
+    except ValidationError as err:
+        raise _one_line(err, path, what) from err
+
+
+_SOURCE = TypeAdapter(SourceConfig)
+
+
+def _with_catalogue_units(entry: Any, indicators: dict[str, Indicator], where: str) -> Any:
+    """``"000007SF": population`` names a catalogue indicator: the unit comes from there, never twice."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("indicators"), dict):
+        return entry
+    mapped = {}
+    for code, indicator_id in entry["indicators"].items():
+        if indicator_id not in indicators:
+            raise ConfigError(f"{where}: indicators.{code}: {indicator_id!r} is not in config/indicators.yaml")
+        mapped[str(code)] = {"id": indicator_id, "unit": indicators[indicator_id].unit}
+    return {**entry, "indicators": mapped}
+
+
 def load_sources(directory: Path | None = None) -> list[SourceConfig]:
+    _, indicators = load_catalogue(directory)
     sources: list[SourceConfig] = []
     for path in sorted(((directory or config_dir()) / "sources").glob("*.yaml")):
         raw = _read_yaml(path) or {}
@@ -239,10 +238,11 @@ def load_sources(directory: Path | None = None) -> list[SourceConfig]:
         if not isinstance(entries, list):
             raise ConfigError(f"{path}: expected a top-level 'sources:' list")
         for position, entry in enumerate(entries):
+            name = entry.get("id", f"#{position + 1}") if isinstance(entry, dict) else f"#{position + 1}"
             try:
-                sources.append(SourceConfig.model_validate(entry))
+                sources.append(_SOURCE.validate_python(
+                    _with_catalogue_units(entry, indicators, f"{path}: source {name}")))
             except ValidationError as err:
-                name = entry.get("id", f"#{position + 1}") if isinstance(entry, dict) else f"#{position + 1}"
                 raise _one_line(err, path, f"source {name}") from err
     seen: set[str] = set()
     for source in sources:
@@ -254,7 +254,8 @@ def load_sources(directory: Path | None = None) -> list[SourceConfig]:
 
 def select_sources(sources: list[SourceConfig], wanted: list[str] | None, on_replay: bool) -> list[SourceConfig]:
     """The sources a run should fetch: by id (or id prefix), and only those the server can serve."""
-    available = [s for s in sources if on_replay or s.only_on != "replay"]
+    skipped = "live" if on_replay else "replay"  # recorded example tables exist only on the replay, and vice versa
+    available = [s for s in sources if s.only_on != skipped]
     if not wanted:
         return available
     chosen = [s for s in available if any(s.id == w or s.id.startswith(w) for w in wanted)]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.config import load_sources, select_sources
+from benchmarks.environment import scb_sources
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SMALL_CELLS = 500  # splits the recorded sources into fewer calls than one 10 s window admits: no pacing wait
@@ -32,7 +32,7 @@ def bench_run(tmp_path_factory) -> tuple[str, dict]:
 def test_calls_are_at_least_the_minimum_for_every_source(bench_run) -> None:
     _, results = bench_run
     rows = results["sections"]["calls"]["rows"]
-    sources = select_sources(load_sources(), None, on_replay=True)
+    sources = scb_sources()
     assert {row["max cells"] for row in rows} == {150_000, SMALL_CELLS}
     for max_cells in (150_000, SMALL_CELLS):
         per_source = [r for r in rows if r["max cells"] == max_cells and r["source"] != "all sources"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tasks.config import SourceConfig
+from tasks.catalogue import PxWebSource
 from tasks.fetch.http import HttpCaller, RawResponse
 from tasks.fetch.jsonstat import ResponseFormatError, load_json_document
 from tasks.fetch.selection import (
@@ -18,8 +18,8 @@ from tasks.fetch.selection import (
     split_selection_under_cell_limit,
 )
 
-OFFLINE_HINT = ("To run offline on the recorded SCB data, use `oms run --replay` "
-                "(it serves ../shared/scb through a loopback PxWeb server).")
+OFFLINE_HINT = ("To run offline on the recorded SCB and Kolada data, use `oms run --replay` "
+                "(it serves ../shared through loopback PxWeb and Kolada servers).")
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def in_period_range(period: str, first_year: int | None, last_year: int | None) 
     return (first_year is None or year >= first_year) and (last_year is None or year <= last_year)
 
 
-def plan_selections(source: SourceConfig, metadata: TableMetadata, region_sets: dict[str, list[str]],
+def plan_selections(source: PxWebSource, metadata: TableMetadata, region_sets: dict[str, list[str]],
                     max_cells: int, first_year: int | None = None, last_year: int | None = None) -> list[Selection]:
     """The calls needed for one source: its selection resolved, limited to the period range, split by cells."""
     requested = {

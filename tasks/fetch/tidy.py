@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tasks.config import SourceConfig
+from tasks.catalogue import PxWebSource
 from tasks.fetch.jsonstat import JsonStatDataset
 
 OBSERVATION_COLUMNS = [
@@ -33,7 +33,7 @@ def _mapped(column: pd.Series, mapping: dict[str, str]) -> pd.Series:
     return column.map(lambda code: mapping.get(code, code))
 
 
-def tidy_observations(dataset: JsonStatDataset, source: SourceConfig, code_maps: dict[str, dict[str, str]],
+def tidy_observations(dataset: JsonStatDataset, source: PxWebSource, code_maps: dict[str, dict[str, str]],
                       lineage: Lineage) -> pd.DataFrame:
     frame = dataset.frame
     present = [d.id for d in dataset.dimensions]
@@ -77,7 +77,7 @@ def tidy_observations(dataset: JsonStatDataset, source: SourceConfig, code_maps:
     return out[OBSERVATION_COLUMNS].reset_index(drop=True)
 
 
-def tidy_batch(parts: Iterable[tuple[JsonStatDataset, Lineage]], source: SourceConfig,
+def tidy_batch(parts: Iterable[tuple[JsonStatDataset, Lineage]], source: PxWebSource,
                code_maps: dict[str, dict[str, str]]) -> pd.DataFrame:
     """All responses of one source as one batch. Totals are derived here, over the whole batch: a response may
     hold only some of the age groups when the fetch was split under the cell limit."""

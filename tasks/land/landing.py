@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tasks.fetch.http import RawResponse
 
@@ -44,6 +45,14 @@ def request_key(table: str, kind: str, request_body: str | None, source_updated:
     return hashlib.sha256(identity.encode()).hexdigest()[:20]
 
 
+def request_identity(raw: RawResponse) -> str:
+    """What was asked: the POST body, or for a GET its path and query (the host differs between SCB and replay)."""
+    if raw.request_body is not None:
+        return raw.request_body
+    parts = urlsplit(raw.url)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
 def _extension(content_type: str) -> str:
     if "html" in content_type:
         return "html"
@@ -62,7 +71,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 def land_raw_response(raw: RawResponse, *, landing_dir: Path, source_id: str, table: str, kind: str,
                       source_updated: str | None, run_id: str) -> LandedResponse:
     digest = hashlib.sha256(raw.body).hexdigest()
-    directory = landing_dir / source_id / request_key(table, kind, raw.request_body, source_updated)
+    directory = landing_dir / source_id / request_key(table, kind, request_identity(raw), source_updated)
     directory.mkdir(parents=True, exist_ok=True)
     stamp = raw.fetched_at.replace(":", "").replace("-", "")
     body_path = directory / f"{stamp}_{digest[:12]}.{_extension(raw.content_type)}"

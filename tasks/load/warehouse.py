@@ -86,6 +86,27 @@ def landing_audit(published: Path) -> dict[str, bool]:
     if not published.exists():
         return {}
     with connect_read_only(published) as con:
+        if not _has_column(con, "audit", "landing", "loaded_run_id"):
+            return {}  # a warehouse from before this column: its landings count as never audited (loaded again)
         rows = con.execute("SELECT path, bool_or(loaded_run_id IS NOT NULL) FROM audit.landing "
                            "WHERE kind = 'data' GROUP BY path").fetchall()
     return dict(rows)
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, schema: str, table: str, column: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+                            "AND column_name = ?", [schema, table, column]).fetchone()[0])
+
+
+def loaded_versions(published: Path) -> dict[str, tuple[str | None, str | None]]:
+    """Per source, the (version stamp, periods) of its last batch that is in the warehouse (loaded or unchanged)."""
+    if not published.exists():
+        return {}
+    with connect_read_only(published) as con:
+        rows = con.execute("""
+            SELECT b.source_id, b.source_updated, b.periods
+            FROM audit.batch b JOIN audit.run r USING (run_id)
+            WHERE b.status IN ('loaded', 'unchanged')
+            QUALIFY row_number() OVER (PARTITION BY b.source_id ORDER BY r.started_at DESC) = 1
+        """).fetchall()
+    return {source_id: (updated, periods) for source_id, updated, periods in rows}

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from tasks.config import Regions, SourceConfig
+from tasks.catalogue import SourceConfig
+from tasks.config import Regions
 from tasks.validate.county_totals import county_total_comparison
 from tasks.validate.suites import ValidationOutcome, run_suite, suite_document
 

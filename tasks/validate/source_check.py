@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tasks.context import RunContext
-from tasks.fetch.jsonstat import ResponseFormatError, parse_jsonstat_dataset
-from tasks.fetch.source_batch import FetchedSource
-from tasks.fetch.tidy import OBSERVATION_COLUMNS, Lineage, SchemaError, tidy_batch
+from tasks.fetch.fetched import FetchedSource
+from tasks.fetch.jsonstat import ResponseFormatError
+from tasks.fetch.source_batch import parse_fetched
+from tasks.fetch.tidy import OBSERVATION_COLUMNS, SchemaError
 from tasks.validate.batch import BatchVerdict, validate_batch
 from tasks.validate.quarantine import QuarantineReport, write_quarantine_report
 
@@ -27,20 +28,11 @@ class CheckedSource:
         return len(self.batch)
 
 
-def parse_batch(ctx: RunContext, fetched: FetchedSource) -> pd.DataFrame:
-    def parsed(landed):
-        dataset = parse_jsonstat_dataset(landed.body(), f"{fetched.source.table} response {landed.sha256[:12]}")
-        updated = fetched.metadata.updated if fetched.metadata else dataset.updated
-        return dataset, Lineage(updated, landed.fetched_at, landed.sha256)
-
-    return tidy_batch((parsed(landed) for landed in fetched.data), fetched.source, ctx.code_maps)
-
-
 def check_source(ctx: RunContext, fetched: FetchedSource) -> CheckedSource:
     source = fetched.source
     landed_paths = [item.path for item in fetched.landed]
     try:
-        batch = parse_batch(ctx, fetched)
+        batch = parse_fetched(ctx, fetched)
     except (ResponseFormatError, SchemaError) as err:
         report = write_quarantine_report(ctx.quarantine_dir, ctx.run_id, source.id, source.table,
                                          "response could not be parsed", [str(err)], landed_paths)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from replay.kolada_server import KoladaReplayServer
 from replay.pxweb_server import PxWebReplayServer, ReplayLimits
 
 
@@ -30,11 +31,20 @@ def replay_server(shared_dir: Path) -> Iterator[PxWebReplayServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def kolada_server(shared_dir: Path) -> Iterator[KoladaReplayServer]:
+    with KoladaReplayServer(shared_dir=shared_dir) as server:
+        yield server
+
+
 @pytest.fixture()
-def pipeline_env(tmp_path: Path, replay_server: PxWebReplayServer, monkeypatch) -> Path:
-    """Point the pipeline at the replay server and at a temporary warehouse and data directory."""
+def pipeline_env(tmp_path: Path, replay_server: PxWebReplayServer, kolada_server: KoladaReplayServer,
+                 monkeypatch) -> Path:
+    """Point the pipeline at the replay servers and at a temporary warehouse and data directory."""
     replay_server.reset()
+    kolada_server.reset()
     monkeypatch.setenv("OMS_SCB_BASE_URL", replay_server.base_url)
+    monkeypatch.setenv("OMS_KOLADA_BASE_URL", kolada_server.base_url)
     monkeypatch.setenv("OMS_WAREHOUSE", str(tmp_path / "warehouse" / "oms.duckdb"))
     monkeypatch.setenv("OMS_DATA_DIR", str(tmp_path / "data"))
     yield tmp_path

@@ -69,7 +69,9 @@ def test_a_misspelt_field_names_the_source_and_the_field(config_dir) -> None:
 def test_an_unknown_source_lists_the_known_ones(config_dir) -> None:
     result = _invoke("run", "--source", "populaton")
     assert result.exit_code == 2
-    assert _error_line(result).startswith("error: unknown source(s) ['populaton']; known: population_")
+    line = _error_line(result)
+    assert line.startswith("error: unknown source(s) ['populaton']; known: ")
+    assert "population_county_month" in line and "grp_municipality_kolada" in line
 
 
 def test_backfill_with_a_reversed_range_is_refused(config_dir) -> None:

@@ -1,0 +1,104 @@
+"""The data catalogue's shapes: indicators (config/indicators.yaml) and the sources that feed them
+(config/sources/*.yaml), one model per API. Loading and cross-checking them is tasks/config.py's job."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Frequency = Literal["monthly", "quarterly", "yearly"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    sv: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class FocusArea(Strict):
+    name: Text
+
+
+class Indicator(Strict):
+    """One published measure. ``additive``: a county's value is the sum of its municipalities' (counts of people,
+    dwellings, commuters), so county series can be rebuilt on today's borders; rates, shares and medians are not."""
+
+    name: Text
+    description: Text
+    unit: str = Field(min_length=1)
+    focus_area: str
+    additive: bool
+
+
+class IndicatorMapping(Strict):
+    """A source's content code (SCB) or KPI (Kolada) and the indicator it publishes; unit from the catalogue."""
+
+    id: str
+    unit: str
+
+
+class VariableSpec(Strict):
+    values: list[str]
+    codelist: str | None = None
+
+
+class ColumnMap(Strict):
+    region: str
+    period: str
+    sex: str | None = None
+    age: str | None = None
+
+
+class _Source(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    why: str
+    frequency: Frequency
+    indicators: dict[str, IndicatorMapping]
+    expectations: str
+    only_on: Literal["replay", "live"] | None = None  # replay: recorded example tables; live: nothing recorded
+
+
+class PxWebSource(_Source):
+    api: Literal["pxweb"]
+    table: str
+    selection: dict[str, VariableSpec]
+    columns: ColumnMap
+    breakdown: list[str] = []
+    codes: dict[str, dict[str, str]] = {}
+    derive_totals: list[Literal["sex", "age"]] = []
+
+    @field_validator("selection", mode="before")
+    @classmethod
+    def _lists_are_value_specs(cls, value: Any) -> Any:
+        # `Kon: ["*"]` is shorthand for `Kon: {values: ["*"]}`.
+        if isinstance(value, dict):
+            return {k: {"values": v} if isinstance(v, list) else v for k, v in value.items()}
+        return value
+
+    @property
+    def metric_variable(self) -> str:
+        return "ContentsCode"
+
+
+class YearRange(Strict):
+    first: int = Field(alias="from")
+    last: int | None = Field(default=None, alias="to")  # None: up to the current year
+
+
+class KoladaSource(_Source):
+    api: Literal["kolada"]
+    regions: list[str]  # region codes or $sets, as for SCB; mapped to Kolada's ids
+    years: YearRange
+
+    @property
+    def table(self) -> str:
+        """Kolada has no tables: the KPIs stand where an SCB table id would."""
+        return "Kolada " + "+".join(self.indicators)
+
+
+SourceConfig = Annotated[PxWebSource | KoladaSource, Field(discriminator="api")]

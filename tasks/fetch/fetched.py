@@ -1,0 +1,32 @@
+"""What fetching one source produced: the landed answers (metadata and data) and the numbers the run reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tasks.catalogue import SourceConfig
+from tasks.land.landing import LandedResponse
+
+
+@dataclass
+class FetchedSource:
+    source: SourceConfig
+    updated: str | None = None  # the source's version: SCB's table `updated`, Kolada's latest KPI publication date
+    landed: list[LandedResponse] = field(default_factory=list)  # every answer landed by this run, in call order
+    data: list[LandedResponse] = field(default_factory=list)  # the data answers to parse (landed now or reused)
+    calls: int = 0
+    reused: int = 0
+    planned_cells: int = 0
+    planned_calls: int = 0
+    periods: tuple[str, str] | None = None
+    seconds: float = 0.0
+    unchanged: bool = False  # the same version and periods as already loaded: nothing to validate or load
+
+    @property
+    def nothing_planned(self) -> bool:
+        """The source has no period in the requested range (a backfill outside its years)."""
+        return self.planned_calls == 0
+
+    def period_span(self, periods: list[str]) -> None:
+        ordered = sorted(periods)
+        self.periods = (ordered[0], ordered[-1]) if ordered else None

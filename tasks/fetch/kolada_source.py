@@ -1,0 +1,129 @@
+"""A Kolada source: KPI metadata first (its publication date is the version stamp), then every page of every data
+call, each landed before it is parsed; and the parse of those pages into one tidy batch.
+
+Incremental like SCB's tables: when the KPIs' publication stamp and the years are those of the last load, no data
+call is made. Kolada has no recorded per-request identity to resume from, so an interrupted run fetches again
+(a few calls).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from tasks.catalogue import KoladaSource
+from tasks.context import RunContext
+from tasks.fetch.fetched import FetchedSource
+from tasks.fetch.jsonstat import ResponseFormatError
+from tasks.fetch.kolada import (
+    data_paths,
+    kolada_id_for_region,
+    parse_kolada_values,
+    parse_kpi_metadata,
+    region_code_from_kolada,
+)
+from tasks.fetch.pxweb import expand_region_sets
+from tasks.fetch.selection import SelectionError
+from tasks.fetch.tidy import OBSERVATION_COLUMNS
+from tasks.land.landing import LandedResponse, land_raw_response
+
+SEX_BY_GENDER = {"T": "total", "K": "women", "M": "men"}
+
+
+def kolada_years(source: KoladaSource, first_year: int | None, last_year: int | None) -> list[int]:
+    first = max(source.years.first, first_year or source.years.first)
+    last = min(source.years.last or date.today().year, last_year or 9999)
+    return list(range(first, last + 1))
+
+
+def kolada_region_ids(ctx: RunContext, source: KoladaSource) -> list[str]:
+    codes = expand_region_sets(source.regions, ctx.regions.all_codes, ctx.regions.region_sets())
+    return [kolada_id_for_region(code) for code in codes]
+
+
+def publication_stamp(metadata: dict[str, dict], kpis: list[str]) -> str | None:
+    """Kolada's version of a KPI set: the latest publication date among them (Kolada has no `updated` stamp)."""
+    missing = sorted(set(kpis) - set(metadata))
+    if missing:
+        raise SelectionError(f"Kolada does not know KPI(s) {missing}")
+    dates = [str(metadata[k].get("publication_date")) for k in kpis if metadata[k].get("publication_date")]
+    return max(dates) if dates else None
+
+
+def fetch_kolada_source(ctx: RunContext, source: KoladaSource) -> FetchedSource:
+    started = time.monotonic()
+    result = FetchedSource(source)
+    kpis = list(source.indicators)
+    raw_metadata = ctx.kolada.kpi_metadata(kpis)
+    result.calls += raw_metadata.attempts
+    result.landed.append(_land(ctx, source, raw_metadata, "metadata", None))
+    result.updated = publication_stamp(parse_kpi_metadata(raw_metadata.body), kpis)
+    years = kolada_years(source, ctx.first_year, ctx.last_year)
+    result.period_span([str(year) for year in years])
+    if not years:
+        result.seconds = time.monotonic() - started
+        return result
+    regions = kolada_region_ids(ctx, source)
+    result.planned_calls = len(data_paths(kpis, regions, years))
+    result.planned_cells = len(kpis) * len(regions) * len(years)
+    version = (result.updated, "..".join(result.periods))
+    if not ctx.force and result.updated and ctx.loaded_versions.get(source.id) == version:
+        result.unchanged = True
+    else:
+        _fetch_pages(ctx, source, result, kpis, regions, years)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _fetch_pages(ctx: RunContext, source: KoladaSource, result: FetchedSource, kpis: list[str],
+                 regions: list[str], years: list[int]) -> None:
+    pages = ctx.kolada.data_pages(kpis, regions, years)
+    try:
+        for raw in pages:
+            result.calls += raw.attempts
+            landed = _land(ctx, source, raw, "data", result.updated)
+            result.landed.append(landed)
+            result.data.append(landed)
+    except ResponseFormatError:
+        pass  # a broken page is landed; parsing it reports the problem and quarantines the batch
+
+
+def _land(ctx: RunContext, source: KoladaSource, raw, kind: str, updated: str | None) -> LandedResponse:
+    return land_raw_response(raw, landing_dir=ctx.landing_dir, source_id=source.id, table=source.table, kind=kind,
+                             source_updated=updated, run_id=ctx.run_id)
+
+
+def parse_kolada_batch(ctx: RunContext, fetched: FetchedSource) -> pd.DataFrame:
+    frames = [tidy_kolada_values(parse_kolada_values(landed.body(), f"Kolada page {landed.sha256[:12]}"),
+                                 fetched.source, fetched.updated, landed) for landed in fetched.data]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=OBSERVATION_COLUMNS)
+
+
+def tidy_kolada_values(values: pd.DataFrame, source: KoladaSource, updated: str | None,
+                       landed: LandedResponse) -> pd.DataFrame:
+    """Kolada's rows as observations. A value Kolada marks deleted is published as missing with status
+    'deleted', so an earlier load of it does not linger as if it were still valid."""
+    if values.empty:
+        return pd.DataFrame(columns=OBSERVATION_COLUMNS)
+    out = pd.DataFrame(index=values.index)
+    out["indicator_id"] = values["kpi"].map({kpi: m.id for kpi, m in source.indicators.items()})
+    out["region_code"] = values["kolada_id"].map(region_code_from_kolada)
+    out["period"] = values["period"].astype(str)
+    out["sex"] = values["gender"].map(SEX_BY_GENDER)
+    out["age"] = "total"
+    out["breakdown"] = ""
+    deleted = values["isdeleted"].astype(bool)
+    out["value"] = values["value"].where(~deleted, np.nan)
+    out["status"] = values["status"].where(~deleted, "deleted")
+    out["unit"] = values["kpi"].map({kpi: m.unit for kpi, m in source.indicators.items()})
+    out["value_origin"] = "as_published"
+    out["source_id"] = source.id
+    out["source_table"] = source.table
+    out["source_updated"] = updated
+    out["fetched_at"] = landed.fetched_at
+    out["landing_sha256"] = landed.sha256
+    return out[OBSERVATION_COLUMNS].reset_index(drop=True)

@@ -1,0 +1,83 @@
+"""An SCB (PxWebApi 2) source: metadata first, then every planned data call, each answer landed before it is
+parsed; and the parse of those landed json-stat2 answers into one tidy batch."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pandas as pd
+
+from tasks.catalogue import PxWebSource
+from tasks.context import RunContext
+from tasks.fetch.fetched import FetchedSource
+from tasks.fetch.http import encode_json_body
+from tasks.fetch.jsonstat import ResponseFormatError, parse_jsonstat_dataset
+from tasks.fetch.pxweb import parse_table_metadata, plan_selections
+from tasks.fetch.tidy import Lineage, tidy_batch
+from tasks.land.landing import LandedResponse, find_landed, land_raw_response
+
+_UPDATED = re.compile(rb'"updated"\s*:\s*"([^"]{1,40})"')
+
+
+def peek_updated(body: bytes) -> str | None:
+    """The table's updated stamp, read without parsing (landing happens before parsing)."""
+    match = _UPDATED.search(body[:20000])
+    return match.group(1).decode() if match else None
+
+
+def _reusable(landed: LandedResponse | None, landing_audit: dict[str, bool]) -> bool:
+    """Reuse a landed answer unless it failed before: a body that does not parse (cut off) or a batch that was
+    rejected is fetched again. Answers from a run that never reached the load (interrupted) are reused."""
+    if landed is None or landed.status != 200 or not landing_audit.get(landed.path, True):
+        return False
+    try:
+        parse_jsonstat_dataset(landed.body())
+    except ResponseFormatError:
+        return False
+    return True
+
+
+def fetch_pxweb_source(ctx: RunContext, source: PxWebSource) -> FetchedSource:
+    started = time.monotonic()
+    result = FetchedSource(source)
+    client = ctx.pxweb
+    limits = client.limits()
+    raw_metadata = client.metadata(source.table, ctx.codelists(source))
+    result.calls += raw_metadata.attempts
+    result.landed.append(land_raw_response(raw_metadata, landing_dir=ctx.landing_dir, source_id=source.id,
+                                           table=source.table, kind="metadata",
+                                           source_updated=peek_updated(raw_metadata.body), run_id=ctx.run_id))
+    metadata = parse_table_metadata(source.table, raw_metadata.body)
+    result.updated = metadata.updated
+    selections = plan_selections(source, metadata, ctx.regions.region_sets(), limits.max_cells,
+                                 ctx.first_year, ctx.last_year)
+    result.planned_calls = len(selections)
+    result.planned_cells = sum(s.cells for s in selections)
+    result.period_span(list({p for s in selections for p in s.values_of(source.columns.period)}))
+    for selection in selections:
+        body = encode_json_body(selection.as_api())
+        previous = None if ctx.force else find_landed(ctx.landing_dir, source.id, source.table, "data", body,
+                                                      metadata.updated)
+        if _reusable(previous, ctx.landing_audit):
+            result.data.append(previous)
+            result.reused += 1
+            continue
+        raw = client.fetch(source.table, selection)
+        result.calls += raw.attempts
+        landed = land_raw_response(raw, landing_dir=ctx.landing_dir, source_id=source.id, table=source.table,
+                                   kind="data", source_updated=metadata.updated, run_id=ctx.run_id)
+        result.landed.append(landed)
+        result.data.append(landed)
+    result.unchanged = (not ctx.force and bool(selections) and result.reused == len(selections)
+                        and all(ctx.landing_audit.get(landed.path) is True for landed in result.data))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def parse_pxweb_batch(ctx: RunContext, fetched: FetchedSource) -> pd.DataFrame:
+    def parsed(landed: LandedResponse):
+        dataset = parse_jsonstat_dataset(landed.body(), f"{fetched.source.table} response {landed.sha256[:12]}")
+        return dataset, Lineage(fetched.updated or dataset.updated, landed.fetched_at, landed.sha256)
+
+    return tidy_batch((parsed(landed) for landed in fetched.data), fetched.source, ctx.code_maps)
