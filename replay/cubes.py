@@ -176,28 +176,37 @@ def cube_from_px(path: Path) -> Cube:
 
 
 def recorded_jsonstat_documents(scb_dir: Path) -> list[tuple[str, dict, str]]:
-    """(table id, json-stat2 body, provenance) of every recorded v2 data response in shared/scb/v2."""
+    """(table id, json-stat2 body, provenance) of every recorded v2 data response under an scb/ folder: SCB's own
+    bodies (``v2/TAB*/data.json``) and atlas290's envelopes {table, selection, response}, flat or one folder per
+    table (``v2/recorded-by-atlas290/[TAB*/]*.json``)."""
     found = []
     for path in sorted((scb_dir / "v2").glob("TAB*/data.json")):
         found.append((path.parent.name, load_json_document(path.read_bytes(), str(path)), str(path)))
-    for path in sorted((scb_dir / "v2" / "recorded-by-atlas290").glob("TAB*.json")):
-        envelope = load_json_document(path.read_bytes(), str(path))  # atlas290's {table, selection, response}
-        found.append((envelope["table"], envelope["response"], str(path)))
+    for path in sorted((scb_dir / "v2" / "recorded-by-atlas290").rglob("*.json")):
+        envelope = load_json_document(path.read_bytes(), str(path))
+        if envelope.get("kind", "data") == "data":
+            found.append((envelope["table"], envelope["response"], str(path)))
     return found
 
 
 @cache  # the cubes are never modified (faults damage copies of documents): servers in one process share them
-def load_recorded_cubes(scb_dir: Path) -> dict[str, Cube]:
+def load_recorded_cubes(*scb_dirs: Path) -> dict[str, Cube]:
     cubes: dict[str, Cube] = {}
-    for table_id, document, provenance in recorded_jsonstat_documents(scb_dir):
-        cube = cube_from_jsonstat(table_id, document, provenance)
-        cubes[table_id] = merge_cubes(cubes[table_id], cube) if table_id in cubes else cube
-    for path in sorted((scb_dir / "px").glob("*.px")):
-        cubes[path.stem] = cube_from_px(path)
+    for scb_dir in scb_dirs:
+        for table_id, document, provenance in recorded_jsonstat_documents(scb_dir):
+            cube = cube_from_jsonstat(table_id, document, provenance)
+            cubes[table_id] = merge_cubes(cubes[table_id], cube) if table_id in cubes else cube
+        for path in sorted((scb_dir / "px").glob("*.px")):
+            cubes[path.stem] = cube_from_px(path)
     return cubes
 
 
-def metadata_template(scb_dir: Path, table_id: str) -> dict | None:
+def metadata_template(scb_dirs: tuple[Path, ...], table_id: str) -> dict | None:
     """SCB's own metadata document for the table, where one was recorded (labels, notes, contacts)."""
-    path = scb_dir / "v2" / table_id / "metadata.json"
-    return load_json_document(path.read_bytes(), str(path)) if path.exists() else None
+    for scb_dir in scb_dirs:
+        for path in (scb_dir / "v2" / table_id / "metadata.json",
+                     scb_dir / "v2" / "recorded-by-atlas290" / table_id / "metadata.json"):
+            if path.exists():
+                document = load_json_document(path.read_bytes(), str(path))
+                return document.get("response", document)  # atlas290 wraps it in an envelope
+    return None

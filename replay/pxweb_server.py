@@ -24,6 +24,7 @@ from replay.loopback import LoopbackServer, Reply, Request, json_reply, problem
 from tasks.fetch.selection import SelectionError, expand_value_expressions
 
 API_PREFIX = "/api/v2"
+PROJECT_RECORDINGS = (Path(__file__).resolve().parent.parent / "recordings" / "scb").resolve()
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,10 @@ class PxWebReplayServer(LoopbackServer):
                  port: int = 0) -> None:
         super().__init__(limits.max_calls, limits.window_seconds, host, port)
         self.scb_dir = (Path(shared_dir) / "scb").resolve()
+        # SCB's recordings in ../shared, then those this project keeps with their provenance (recordings/).
+        self.scb_dirs = (self.scb_dir, PROJECT_RECORDINGS)
         self.limits = limits
-        self.cubes = load_recorded_cubes(self.scb_dir)
+        self.cubes = load_recorded_cubes(*self.scb_dirs)
         self.config = json.loads((self.scb_dir / "v2" / "config.json").read_text(encoding="utf-8"))
         self._republished: dict[str, str] = {}
 
@@ -152,7 +155,7 @@ class PxWebReplayServer(LoopbackServer):
     def metadata_document(self, cube: Cube, codelists: dict[str, str]) -> dict:
         """SCB's metadata shape; categories are the recorded ones (the replay cannot answer others)."""
         self._check_codelists(cube, codelists)
-        template = metadata_template(self.scb_dir, cube.table_id) or {}
+        template = metadata_template(self.scb_dirs, cube.table_id) or {}
         dimensions = {}
         for d in cube.dimensions:
             spec = {**d.spec, **{k: v for k, v in template.get("dimension", {}).get(d.id, {}).items()

@@ -42,8 +42,9 @@ class IndicatorMapping(Strict):
 
 
 class VariableSpec(Strict):
-    values: list[str]
+    values: list[str] = []
     codelist: str | None = None
+    eliminate: bool = False  # leave the variable out of the request: SCB then sums over it (e.g. all house types)
 
 
 class ColumnMap(Strict):
@@ -71,13 +72,15 @@ class PxWebSource(_Source):
     breakdown: list[str] = []
     codes: dict[str, dict[str, str]] = {}
     derive_totals: list[Literal["sex", "age"]] = []
+    transform: str | None = None  # a named function in tasks/fetch/transforms.py, applied to the tidy batch
 
     @field_validator("selection", mode="before")
     @classmethod
     def _lists_are_value_specs(cls, value: Any) -> Any:
-        # `Kon: ["*"]` is shorthand for `Kon: {values: ["*"]}`.
+        # `Kon: ["*"]` is shorthand for `Kon: {values: ["*"]}`, `Hustyp: eliminate` for `{eliminate: true}`.
         if isinstance(value, dict):
-            return {k: {"values": v} if isinstance(v, list) else v for k, v in value.items()}
+            return {k: {"values": v} if isinstance(v, list) else {"eliminate": True} if v == "eliminate" else v
+                    for k, v in value.items()}
         return value
 
     @property

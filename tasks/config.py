@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from tasks.catalogue import FocusArea, Indicator, SourceConfig, Strict
+from tasks.fetch.transforms import TRANSFORMS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,6 +71,13 @@ class Region:
     kolada_id: str
     nuts3: str | None = None
     nuts2: str | None = None
+    valid_from: date | None = None  # None: since before 1971
+    valid_to: date | None = None  # None: in use today
+    successor: str | None = None  # for a code no longer in use: today's code for the same area
+
+    @property
+    def is_current(self) -> bool:
+        return self.valid_to is None
 
 
 @dataclass(frozen=True)
@@ -95,15 +103,23 @@ class Regions:
 
     @property
     def municipality_codes(self) -> list[str]:
-        return [r.code for r in self.regions if r.level == "municipality"]
+        """Today's 88 municipalities."""
+        return [r.code for r in self.regions if r.level == "municipality" and r.is_current]
+
+    @property
+    def historical_codes(self) -> list[str]:
+        """Codes no longer in use that older tables still carry (Heby as 1917 in Västmanland until 2006)."""
+        return [r.code for r in self.regions if not r.is_current]
 
     @property
     def all_codes(self) -> list[str]:
         return [r.code for r in self.regions]
 
     def region_sets(self) -> dict[str, list[str]]:
-        """Named sets that a source selection may reference as ``$name``."""
-        return {"counties": self.county_codes, "municipalities": self.municipality_codes, "oms": self.all_codes}
+        """Named sets that a source selection may reference as ``$name``. Municipalities include historical codes:
+        a table only has the codes of its years, and the selection keeps those it has."""
+        return {"counties": self.county_codes, "municipalities": self.municipality_codes + self.historical_codes,
+                "oms": self.all_codes}
 
 
 def _read_yaml(path: Path) -> Any:
@@ -169,22 +185,31 @@ def load_regions(directory: Path | None = None) -> Regions:
     raw = _read_yaml(path)
     try:
         counties = {c["code"]: c for c in raw["counties"]}
-        regions = [
-            Region(c["code"], c["name"], c["short_name"], "county", c["code"], c["kolada_id"], c["nuts3"], c["nuts2"])
-            for c in raw["counties"]
-        ] + [
-            Region(m["code"], m["name"], m["short_name"], "municipality", m["county"], m["code"],
-                   counties[m["county"]]["nuts3"], counties[m["county"]]["nuts2"])
-            for m in raw["municipalities"]
-        ]
         changes = [
             RegionChange(c["effective"], c["type"], c["code"], c["name"], c["from"], c["county"],
                          c.get("from_county"), c["note"])
             for c in raw.get("changes", [])
         ]
+        created = {c.code: c.effective for c in changes}
+        regions = [
+            Region(c["code"], c["name"], c["short_name"], "county", c["code"], c["kolada_id"], c["nuts3"], c["nuts2"])
+            for c in raw["counties"]
+        ] + [
+            Region(m["code"], m["name"], m["short_name"], "municipality", m["county"], m["code"],
+                   counties[m["county"]]["nuts3"], counties[m["county"]]["nuts2"], valid_from=created.get(m["code"]))
+            for m in raw["municipalities"]
+        ] + [_retired_code(change, counties) for change in changes if change.type == "county_transfer"]
     except (KeyError, TypeError) as err:
         raise ConfigError(f"{path}: missing or malformed field {err}") from err
     return Regions(tuple(regions), tuple(changes))
+
+
+def _retired_code(change: RegionChange, counties: dict[str, dict]) -> Region:
+    """A municipality that moved county got a new code; its old one (Heby 1917) lives on in older tables."""
+    county = counties.get(change.from_county, {})
+    return Region(change.from_code, f"{change.name} kommun", change.name, "municipality", change.from_county,
+                  change.from_code, county.get("nuts3"), county.get("nuts2"),
+                  valid_to=change.effective - timedelta(days=1), successor=change.code)
 
 
 def load_code_maps(directory: Path | None = None) -> dict[str, dict[str, str]]:
@@ -244,6 +269,11 @@ def load_sources(directory: Path | None = None) -> list[SourceConfig]:
                     _with_catalogue_units(entry, indicators, f"{path}: source {name}")))
             except ValidationError as err:
                 raise _one_line(err, path, f"source {name}") from err
+    for source in sources:
+        transform = getattr(source, "transform", None)
+        if transform and transform not in TRANSFORMS:
+            raise ConfigError(f"config/sources: source {source.id}: transform {transform!r} is not one of "
+                              f"{sorted(TRANSFORMS)} (tasks/fetch/transforms.py)")
     seen: set[str] = set()
     for source in sources:
         if source.id in seen:

@@ -10,7 +10,7 @@ from pathlib import Path
 import requests
 
 from tasks.catalogue import SourceConfig
-from tasks.config import Regions, Settings, load_code_maps, load_regions, load_settings
+from tasks.config import Regions, Settings, load_catalogue, load_code_maps, load_regions, load_settings
 from tasks.fetch.http import HttpCaller
 from tasks.fetch.kolada import KoladaClient
 from tasks.fetch.pxweb import OFFLINE_HINT, PxWebClient
@@ -29,6 +29,7 @@ class RunContext:
     settings: Settings
     regions: Regions
     code_maps: dict[str, dict[str, str]]
+    units: dict[str, str]  # indicator id -> unit, from the catalogue
     pxweb: PxWebClient
     kolada: KoladaClient
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -83,7 +84,8 @@ def build_context(run_id: str | None = None, first_year: int | None = None, last
     kolada_caller = _http_caller(kolada.base_url, SlidingWindowLimiter(max(1, round(kolada.requests_per_second)), 1),
                                  kolada.timeout_seconds, kolada.max_attempts, kolada.backoff_seconds)
     kolada_caller.offline_hint = OFFLINE_HINT
-    context = RunContext(settings, load_regions(), load_code_maps(), PxWebClient(scb_caller, scb.language),
+    units = {key: indicator.unit for key, indicator in load_catalogue()[1].items()}
+    context = RunContext(settings, load_regions(), load_code_maps(), units, PxWebClient(scb_caller, scb.language),
                          KoladaClient(kolada_caller), first_year=first_year, last_year=last_year, force=force)
     if run_id:
         context.run_id = run_id

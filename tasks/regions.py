@@ -32,7 +32,8 @@ def division_date(period: str) -> date:
 
 def county_members(regions: Regions, county_code: str, on: date) -> set[str]:
     """Municipality codes in a county on a date: today's members, undoing later splits and transfers."""
-    members = {r.code for r in regions.regions if r.level == "municipality" and r.county_code == county_code}
+    members = {r.code for r in regions.regions
+               if r.level == "municipality" and r.county_code == county_code and r.is_current}
     for change in sorted(regions.changes, key=lambda c: c.effective, reverse=True):
         if change.effective <= on:
             continue

@@ -40,7 +40,9 @@ def kolada_years(source: KoladaSource, first_year: int | None, last_year: int | 
 
 
 def kolada_region_ids(ctx: RunContext, source: KoladaSource) -> list[str]:
-    codes = expand_region_sets(source.regions, ctx.regions.all_codes, ctx.regions.region_sets())
+    """Kolada keeps its series on today's regions: retired codes (Heby's 1917) are not asked for."""
+    current = [r.code for r in ctx.regions.regions if r.is_current]
+    codes = expand_region_sets(source.regions, current, ctx.regions.region_sets())
     return [kolada_id_for_region(code) for code in codes]
 
 

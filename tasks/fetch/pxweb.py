@@ -123,7 +123,7 @@ def plan_selections(source: PxWebSource, metadata: TableMetadata, region_sets: d
     """The calls needed for one source: its selection resolved, limited to the period range, split by cells."""
     requested = {
         variable: {"values": expand_region_sets(spec.values, metadata.variables.get(variable, []), region_sets),
-                   "codelist": spec.codelist}
+                   "codelist": spec.codelist, "eliminate": spec.eliminate}
         for variable, spec in source.selection.items()
     }
     selection = resolve_selection(requested, metadata.variables, metadata.eliminable)

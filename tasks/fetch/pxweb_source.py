@@ -15,6 +15,7 @@ from tasks.fetch.http import encode_json_body
 from tasks.fetch.jsonstat import ResponseFormatError, parse_jsonstat_dataset
 from tasks.fetch.pxweb import parse_table_metadata, plan_selections
 from tasks.fetch.tidy import Lineage, tidy_batch
+from tasks.fetch.transforms import TRANSFORMS
 from tasks.land.landing import LandedResponse, find_landed, land_raw_response
 
 _UPDATED = re.compile(rb'"updated"\s*:\s*"([^"]{1,40})"')
@@ -80,4 +81,7 @@ def parse_pxweb_batch(ctx: RunContext, fetched: FetchedSource) -> pd.DataFrame:
         dataset = parse_jsonstat_dataset(landed.body(), f"{fetched.source.table} response {landed.sha256[:12]}")
         return dataset, Lineage(fetched.updated or dataset.updated, landed.fetched_at, landed.sha256)
 
-    return tidy_batch((parsed(landed) for landed in fetched.data), fetched.source, ctx.code_maps)
+    batch = tidy_batch((parsed(landed) for landed in fetched.data), fetched.source, ctx.code_maps)
+    if fetched.source.transform and not batch.empty:
+        batch = TRANSFORMS[fetched.source.transform](batch, ctx.units)
+    return batch

@@ -106,7 +106,8 @@ def resolve_selection(requested: dict[str, dict], table_values: dict[str, list[s
                       eliminable: dict[str, str | None] | None = None) -> Selection:
     """Resolve a requested selection against the table's variables, in the table's variable order.
 
-    ``requested`` maps variable code to ``{"values": [...], "codelist": optional}``; ``table_values`` maps every
+    ``requested`` maps variable code to ``{"values": [...], "codelist": optional, "eliminate": optional}``
+    (eliminate: leave it out, SCB sums over it); ``table_values`` maps every
     variable of the table (in order) to its value codes under the requested codelist. A variable left out must be
     eliminable: we then pin it to its elimination value (or refuse), because SCB would otherwise apply its default
     selection, which changes silently when SCB edits the table.
@@ -116,6 +117,10 @@ def resolve_selection(requested: dict[str, dict], table_values: dict[str, list[s
         raise SelectionError(f"unknown variable(s) {sorted(unknown)}; the table has {list(table_values)}")
     variables = []
     for variable, available in table_values.items():
+        if requested.get(variable, {}).get("eliminate"):
+            if variable not in (eliminable or {}):
+                raise SelectionError(f"variable {variable!r} cannot be eliminated in this table")
+            continue  # not sent: SCB sums over it
         if variable in requested:
             spec = requested[variable]
             values = expand_value_expressions(spec["values"], available, variable)

@@ -7,7 +7,9 @@ import logging
 import duckdb
 import pandas as pd
 
-from tasks.config import Regions
+from tasks.catalogue import FocusArea, Indicator, SourceConfig
+from tasks.config import Regions, load_catalogue, load_sources
+from tasks.fetch.transforms import TRANSFORM_OUTPUTS
 from tasks.load.warehouse import SQL_DIR, apply_sql_files
 from tasks.publish.dictionary import undescribed_objects
 
@@ -15,13 +17,46 @@ log = logging.getLogger(__name__)
 
 
 def region_frame(regions: Regions) -> pd.DataFrame:
-    created = {c.code: c.effective for c in regions.changes}
     return pd.DataFrame([
         {"region_code": r.code, "region_name": r.name, "short_name": r.short_name, "level": r.level,
          "county_code": r.county_code, "kolada_id": r.kolada_id, "nuts3": r.nuts3, "nuts2": r.nuts2,
-         "valid_from": created.get(r.code), "valid_to": None}
+         "valid_from": r.valid_from, "valid_to": r.valid_to, "successor": r.successor}
         for r in regions.regions
     ])
+
+
+def indicator_frame(areas: dict[str, FocusArea], indicators: dict[str, Indicator]) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"indicator_id": key, "name_sv": i.name.sv, "name_en": i.name.en, "description_sv": i.description.sv,
+         "description_en": i.description.en, "unit": i.unit, "focus_area": i.focus_area,
+         "focus_area_sv": areas[i.focus_area].name.sv, "focus_area_en": areas[i.focus_area].name.en,
+         "additive": i.additive}
+        for key, i in indicators.items()
+    ])
+
+
+def indicator_source_frame(sources: list[SourceConfig]) -> pd.DataFrame:
+    """Which source feeds which indicator: by content code or KPI, or derived by the source's transform."""
+    def feeds(source: SourceConfig) -> list[tuple[str, str]]:
+        mapped = [(mapping.id, code) for code, mapping in source.indicators.items()]
+        derived = TRANSFORM_OUTPUTS.get(getattr(source, "transform", None) or "", [])
+        return mapped + [(indicator_id, "derived") for indicator_id in derived]
+
+    return pd.DataFrame([
+        {"indicator_id": indicator_id, "source_id": s.id, "api": s.api, "source_table": s.table,
+         "source_code": code, "title": s.title, "frequency": s.frequency, "only_on": s.only_on}
+        for s in sources for indicator_id, code in feeds(s)
+    ])
+
+
+def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    con.register("incoming_rows", frame)
+    try:
+        con.execute(f"DELETE FROM {table}")
+        if not frame.empty:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
+    finally:
+        con.unregister("incoming_rows")
 
 
 def region_change_frame(regions: Regions) -> pd.DataFrame:
@@ -32,15 +67,13 @@ def region_change_frame(regions: Regions) -> pd.DataFrame:
     ])
 
 
-def write_region_model(con: duckdb.DuckDBPyConnection, regions: Regions) -> None:
-    """The region model comes from config/regions.yaml; rewrite it whole so edits there take effect."""
-    for table, frame in (("core.region", region_frame(regions)), ("core.region_change", region_change_frame(regions))):
-        con.register("incoming_regions", frame)
-        try:
-            con.execute(f"DELETE FROM {table}")
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_regions")
-        finally:
-            con.unregister("incoming_regions")
+def write_reference_model(con: duckdb.DuckDBPyConnection, regions: Regions) -> None:
+    """Regions and the indicator catalogue come from config/; rewrite them whole so edits there take effect."""
+    areas, indicators = load_catalogue()
+    _replace_rows(con, "core.region", region_frame(regions))
+    _replace_rows(con, "core.region_change", region_change_frame(regions))
+    _replace_rows(con, "core.indicator", indicator_frame(areas, indicators))
+    _replace_rows(con, "core.indicator_source", indicator_source_frame(load_sources()))
 
 
 def publish(con: duckdb.DuckDBPyConnection, regions: Regions) -> dict[str, int]:
@@ -48,7 +81,7 @@ def publish(con: duckdb.DuckDBPyConnection, regions: Regions) -> dict[str, int]:
 
     The files run in name order; 90_comments.sql comes last because CREATE OR REPLACE drops an object's comments.
     """
-    write_region_model(con, regions)
+    write_reference_model(con, regions)
     apply_sql_files(con, sorted((SQL_DIR / "publish").glob("*.sql")))
     warn_about_undescribed_objects(con)
     rows = con.execute("SELECT source_id, count(*) FROM main.observation GROUP BY source_id").fetchall()

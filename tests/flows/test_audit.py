@@ -55,7 +55,8 @@ def test_audit_and_artifact_record_each_source_as_it_happened(pipeline_env, repl
     assert run[:3] == ("oms-nightly", "completed", 6) and run[3] is None
     assert batches == {
         "population_county_month": ("TAB6471", "2026M01..2026M04", 2, 1008, 0, 1008, 1008, "passed", "loaded"),
-        "population_municipality_year": ("TAB5557", "2025..2025", 2, 88, 0, 88, 88, "passed", "loaded"),
+        # 88 municipalities loaded; published with the 7 county totals summed from them (TAB5557 has no counties)
+        "population_municipality_year": ("TAB5557", "2025..2025", 2, 88, 0, 88, 95, "passed", "loaded"),
         "population_county_sex_2007_2008": ("Autopen_BE0101N1", "2007..2008", 2, 42, 0, 42, 42, "passed",
                                             "loaded")}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from flows.pipeline import RunFailed, nightly
 from replay.faults import Fault
 from tasks.load.warehouse import connect_read_only
+from tests.conftest import atlas_response
 
 POPULATION_SOURCES = ["population_county_month", "population_municipality_year",
                       "population_county_sex_2007_2008"]
@@ -32,8 +34,9 @@ def test_nightly_run_publishes_recorded_numbers(warehouse, replay_server) -> Non
     summary = nightly(sources=POPULATION_SOURCES)
     assert {o.source_id: o.status for o in summary.outcomes} == dict.fromkeys(POPULATION_SOURCES, "loaded")
     counts = dict(_rows(warehouse, "SELECT source_id, count(*) FROM main.observation GROUP BY ALL"))
-    # 7 counties x (11 age groups + all ages) x 3 sexes x 4 months; 88 municipalities; 7 counties x 2 years x 3
-    assert counts == {"population_county_month": 1008, "population_municipality_year": 88,
+    # 7 counties x (11 age groups + all ages) x 3 sexes x 4 months; 88 municipalities and the 7 counties summed
+    # from them (TAB5557 has no county rows); 7 counties x 2 years x 3
+    assert counts == {"population_county_month": 1008, "population_municipality_year": 95,
                       "population_county_sex_2007_2008": 42}
     value = _rows(warehouse, "SELECT value, unit, source_table, source_updated FROM main.observation "
                              "WHERE region_code='01' AND period='2026M01' AND sex='total' AND age='0-9'")
@@ -43,15 +46,20 @@ def test_nightly_run_publishes_recorded_numbers(warehouse, replay_server) -> Non
     assert by_year[("01", 2026)] == (2488908.0, "2026M04")  # sum of the ten-year groups, April 2026
     assert by_year[("0114", 2025)] == (50495.0, "2025")  # Upplands Väsby, 31 Dec 2025 (TAB5557)
     assert by_year[("01", 2007)] == (961146.0 + 988370.0, "2007")  # men + women, example database
-    regions = _rows(warehouse, "SELECT level, count(*) FROM main.region GROUP BY ALL ORDER BY ALL")
-    assert regions == [("county", 7), ("municipality", 88)]
+    # Uppsala county 2025: TAB5557 has municipalities only, so the county is the sum of its eight
+    recorded = json.loads(atlas_response(replay_server.scb_dir.parent, "TAB5557_ac392dca4f25fab2.json"))
+    index = recorded["dimension"]["Region"]["category"]["index"]
+    uppsala = ["0305", "0319", "0330", "0331", "0360", "0380", "0381", "0382"]
+    assert by_year[("03", 2025)] == (sum(recorded["value"][index[code]] for code in uppsala), "2025")
+    regions = _rows(warehouse, "SELECT level, valid_to IS NULL, count(*) FROM main.region GROUP BY ALL ORDER BY ALL")
+    assert regions == [("county", True, 7), ("municipality", False, 1), ("municipality", True, 88)]  # + Heby 1917
     # Calls: /config, then per source one metadata and one data call (all fit in 150,000 cells).
     # (the session's server keeps SCB's 30 calls / 10 s across tests: a 429 here and there is retried, not counted)
     assert replay_server.count("data", status=200) == 3 and replay_server.count("metadata", status=200) == 3
     audit = {row[0]: row[1:] for row in _rows(
         warehouse, "SELECT source_id, calls, rows_fetched, rows_loaded, rows_published, validation FROM audit.batch")}
     assert audit["population_county_month"] == (2, 1008, 1008, 1008, "passed")
-    assert audit["population_municipality_year"] == (2, 88, 88, 88, "passed")
+    assert audit["population_municipality_year"] == (2, 88, 88, 95, "passed")  # + 7 county sums
 
 
 def test_second_run_changes_nothing_and_makes_only_metadata_calls(warehouse, replay_server) -> None:
@@ -61,7 +69,7 @@ def test_second_run_changes_nothing_and_makes_only_metadata_calls(warehouse, rep
     summary = nightly(sources=POPULATION_SOURCES)
     assert _published(warehouse) == first
     assert {o.source_id: (o.status, o.rows_loaded, o.rows_published) for o in summary.outcomes} == {
-        "population_county_month": ("unchanged", 0, 1008), "population_municipality_year": ("unchanged", 0, 88),
+        "population_county_month": ("unchanged", 0, 1008), "population_municipality_year": ("unchanged", 0, 95),
         "population_county_sex_2007_2008": ("unchanged", 0, 42)}
     # Same table versions and periods: one /config and one metadata call per source, no data call.
     assert replay_server.count("data") == 0
@@ -106,4 +114,4 @@ def test_a_republished_table_is_fetched_again_and_its_lineage_follows(warehouse,
     # Same values, new version: every row now names the new stamp; nothing was added.
     assert outcomes["population_municipality_year"].rows_loaded == 88
     assert _rows(warehouse, "SELECT count(*), min(source_updated), max(source_updated) FROM main.observation "
-                            "WHERE source_table = 'TAB5557'") == [(88, "2026-11-24T07:00:00Z", "2026-11-24T07:00:00Z")]
+                            "WHERE source_table = 'TAB5557'") == [(95, "2026-11-24T07:00:00Z", "2026-11-24T07:00:00Z")]

@@ -67,12 +67,13 @@ def test_markdown_lists_every_column_of_observation_with_its_type(published_ware
     for name in ("region", "region_change", "published_sources", "population_by_region_year",
                  "population_by_sex_age"):
         assert f"\n## {name}\n" in markdown
-    assert "No `main.indicator` table is published yet." in markdown
+    catalogue = markdown.split("## Indicator catalogue\n", 1)[1]
+    assert "| population | Folkmängd | Population | persons | population |" in catalogue
 
 
 def test_indicator_catalogue_is_listed_when_main_indicator_exists(warehouse_copy) -> None:
     with duckdb.connect(str(warehouse_copy)) as con:
-        con.execute("""CREATE TABLE main.indicator AS SELECT * FROM (VALUES
+        con.execute("""CREATE OR REPLACE TABLE main.indicator AS SELECT * FROM (VALUES
             ('births', 'Live births', 'Levande födda', 'persons', 'population', 'TAB5939', 'long text'),
             ('population', 'Population', 'Folkmängd', 'persons', 'population', 'TAB6471', 'long text'))
             AS t(indicator_id, name_en, name_sv, unit, focus_area, source_table, description_en)""")

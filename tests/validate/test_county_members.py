@@ -18,9 +18,13 @@ def regions():
 def test_region_model_has_the_seven_counties_and_88_municipalities(regions) -> None:
     assert regions.county_codes == ["01", "03", "04", "05", "18", "19", "21"]
     assert len(regions.municipality_codes) == 88
-    per_county = {c: sum(r.county_code == c for r in regions.regions if r.level == "municipality")
+    per_county = {c: sum(r.county_code == c for r in regions.regions if r.level == "municipality" and r.is_current)
                   for c in regions.county_codes}
     assert per_county == {"01": 26, "03": 8, "04": 9, "05": 13, "18": 12, "19": 10, "21": 10}
+    # and the one retired code of these counties: Heby as 1917 in Västmanland, until 31 December 2006
+    (heby,) = [r for r in regions.regions if not r.is_current]
+    assert (heby.code, heby.county_code, heby.valid_to.isoformat(), heby.successor) == ("1917", "19", "2006-12-31",
+                                                                                        "0331")
 
 
 def test_year_end_figures_use_next_years_division() -> None:

@@ -33,6 +33,36 @@ CREATE TABLE IF NOT EXISTS core.region (
     valid_to        DATE                   -- NULL: still valid
 );
 
+-- Warehouses from before retired codes were kept (Heby's 1917) get the column; the region model is rewritten whole
+-- on every publish.
+ALTER TABLE core.region ADD COLUMN IF NOT EXISTS successor VARCHAR;
+
+-- The indicator catalogue (config/indicators.yaml) and which sources feed each indicator (config/sources/*.yaml),
+-- rewritten whole on every publish.
+CREATE TABLE IF NOT EXISTS core.indicator (
+    indicator_id    VARCHAR PRIMARY KEY,
+    name_sv         VARCHAR NOT NULL,
+    name_en         VARCHAR NOT NULL,
+    description_sv  VARCHAR NOT NULL,
+    description_en  VARCHAR NOT NULL,
+    unit            VARCHAR NOT NULL,
+    focus_area      VARCHAR NOT NULL,
+    focus_area_sv   VARCHAR NOT NULL,
+    focus_area_en   VARCHAR NOT NULL,
+    additive        BOOLEAN NOT NULL       -- county = sum of its municipalities (counts); false for rates, medians
+);
+
+CREATE TABLE IF NOT EXISTS core.indicator_source (
+    indicator_id    VARCHAR NOT NULL,
+    source_id       VARCHAR NOT NULL,
+    api             VARCHAR NOT NULL,      -- pxweb (SCB) | kolada
+    source_table    VARCHAR NOT NULL,
+    source_code     VARCHAR NOT NULL,      -- the content code (SCB) or KPI (Kolada) the indicator is read from
+    title           VARCHAR NOT NULL,
+    frequency       VARCHAR NOT NULL,
+    only_on         VARCHAR                -- replay | live | NULL (both)
+);
+
 CREATE TABLE IF NOT EXISTS core.region_change (
     effective_date  DATE NOT NULL,
     change_type     VARCHAR NOT NULL,      -- split | county_transfer

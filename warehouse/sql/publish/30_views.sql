@@ -26,3 +26,14 @@ SELECT source_id, source_table, indicator_id, count(*) AS rows, count(value) AS 
 FROM main.observation
 GROUP BY ALL
 ORDER BY source_id, indicator_id;
+
+-- Every indicator per region and year in one readable list: the headline rows (both sexes, no breakdown), with the
+-- indicator's name, unit and ÖMS 2050 focus area. The first place to look for a figure.
+CREATE OR REPLACE VIEW main.indicator_by_region_year AS
+SELECT i.focus_area_en AS focus_area, o.indicator_id, i.name_en AS indicator, i.name_sv AS indikator,
+       o.region_code, o.region_name, o.level, o.county_code, o.year, o.age, o.value, o.unit, o.status,
+       o.value_origin, o.borders, o.source_table
+FROM main.observation o
+JOIN main.indicator i USING (indicator_id)
+WHERE o.period_type = 'year' AND o.sex = 'total' AND o.breakdown = ''
+ORDER BY i.focus_area, o.indicator_id, o.region_code, o.year, o.age;

@@ -1,0 +1,57 @@
+"""The small named transforms a source may ask for in its YAML (`transform: name`), applied to its tidy batch.
+
+Each one derives indicators from others of the same batch, with lineage copied from the rows it used and
+value_origin 'derived'; a missing input makes a missing output, never a smaller number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from tasks.fetch.tidy import KEY_COLUMNS, OBSERVATION_COLUMNS
+
+Transform = Callable[[pd.DataFrame, dict[str, str]], pd.DataFrame]
+
+
+def _wide(batch: pd.DataFrame) -> pd.DataFrame:
+    """One row per key without indicator, one value column per indicator."""
+    others = [c for c in KEY_COLUMNS if c != "indicator_id"]
+    return batch.pivot_table(index=others, columns="indicator_id", values="value", aggfunc="first", dropna=False)
+
+
+def _derived_rows(batch: pd.DataFrame, template_indicator: str, values: pd.Series, indicator_id: str,
+                  unit: str) -> pd.DataFrame:
+    others = [c for c in KEY_COLUMNS if c != "indicator_id"]
+    template = batch[batch["indicator_id"] == template_indicator].set_index(others)
+    rows = template.loc[values.index].reset_index()
+    rows["indicator_id"] = indicator_id
+    rows["value"] = values.to_numpy()
+    rows["status"] = np.where(rows["value"].isna(), "..", None)
+    rows["unit"] = unit
+    rows["value_origin"] = "derived"
+    return rows[OBSERVATION_COLUMNS]
+
+
+def employed_residents_and_out_commuter_share(batch: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
+    """RAMS: employed residents = those who live and work in the municipality + the out-commuters; and the
+    out-commuters' share of them, the measure of how far a municipality's workforce travels."""
+    wide = _wide(batch)
+    employed = wide["live_and_work_locally"] + wide["out_commuters"]
+    share = (100 * wide["out_commuters"] / employed.where(employed > 0)).round(2)
+    return pd.concat([batch,
+                      _derived_rows(batch, "out_commuters", employed, "employed_residents",
+                                    units["employed_residents"]),
+                      _derived_rows(batch, "out_commuters", share, "out_commuter_share",
+                                    units["out_commuter_share"])], ignore_index=True)
+
+
+TRANSFORMS: dict[str, Transform] = {
+    "employed_residents_and_out_commuter_share": employed_residents_and_out_commuter_share,
+}
+# The indicators each transform adds (the catalogue lists them like any other; main.indicator names their source).
+TRANSFORM_OUTPUTS: dict[str, list[str]] = {
+    "employed_residents_and_out_commuter_share": ["employed_residents", "out_commuter_share"],
+}
