@@ -40,3 +40,32 @@ def atlas_response(shared_dir: Path, name: str) -> bytes:
     """The json-stat2 body inside an atlas290 envelope (GENUINE SCB data, re-serialised key order)."""
     envelope = json.loads((shared_dir / "scb/v2/recorded-by-atlas290" / name).read_text(encoding="utf-8"))
     return json.dumps(envelope["response"], ensure_ascii=False).encode()
+
+
+def recorded_cells(path: Path) -> tuple[list[str], dict[tuple[str, ...], float | None]]:
+    """A recorded json-stat2 body (plain or in an atlas290 envelope) decoded here, independently of the pipeline's
+    parser: the dimension ids and {codes in dimension order: value}."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    body = document.get("response", document)
+    dims, sizes = body["id"], body["size"]
+    codes = []
+    for d in dims:
+        index = body["dimension"][d]["category"]["index"]
+        codes.append(sorted(index, key=index.get) if isinstance(index, dict) else list(index))
+    cells = {}
+    for flat, value in enumerate(body["value"]):
+        position, rest = [], flat
+        for size, dim_codes in zip(reversed(sizes), reversed(codes), strict=True):
+            position.append(dim_codes[rest % size])
+            rest //= size
+        cells[tuple(reversed(position))] = value
+    return dims, cells
+
+
+def recorded_sum(path: Path, **selector: str) -> float:
+    """The sum of the recorded cells matching ``selector`` (dimension=code); summing over the dimensions left out."""
+    dims, cells = recorded_cells(path)
+    wanted = [(dims.index(d), code) for d, code in selector.items()]
+    matching = [v for key, v in cells.items() if all(key[i] == code for i, code in wanted)]
+    assert matching and all(v is not None for v in matching), f"no complete cells for {selector} in {path}"
+    return float(sum(matching))

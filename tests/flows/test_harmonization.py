@@ -7,7 +7,6 @@ counties and municipalities as they were then (Heby as 1917 in Västmanland; sha
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from flows.pipeline import nightly
 from replay.cubes import cube_from_px
 from tasks.config import load_regions
 from tasks.load.warehouse import connect_read_only
+from tests.conftest import recorded_cells
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TAB1264 = PROJECT_ROOT / "recordings/scb/v2/recorded-by-atlas290/TAB1264"
@@ -24,19 +24,11 @@ TAB1264 = PROJECT_ROOT / "recordings/scb/v2/recorded-by-atlas290/TAB1264"
 def _recorded_tab1264_births() -> dict[tuple[str, str], float]:
     """(municipality, year) -> births, boys + girls, straight from the recorded json-stat2 body."""
     (path,) = [p for p in TAB1264.glob("*.json") if p.name != "metadata.json"]
-    body = json.loads(path.read_text(encoding="utf-8"))["response"]
-    dims = body["id"]
-    codes = {d: sorted(body["dimension"][d]["category"]["index"], key=body["dimension"][d]["category"]["index"].get)
-             for d in dims}
-    sizes, values = body["size"], body["value"]
+    dims, cells = recorded_cells(path)
+    region, year = dims.index("Region"), dims.index("Tid")
     births: dict[tuple[str, str], float] = {}
-    for flat, value in enumerate(values):
-        position, rest = {}, flat
-        for d, size in zip(reversed(dims), reversed(sizes), strict=True):
-            position[d] = codes[d][rest % size]
-            rest //= size
-        key = (position["Region"], position["Tid"])
-        births[key] = births.get(key, 0) + value
+    for key, value in cells.items():
+        births[(key[region], key[year])] = births.get((key[region], key[year]), 0) + value
     return births
 
 
