@@ -53,6 +53,7 @@ class PathSettings(Strict):
     warehouse: Path
     data_dir: Path
     shared_dir: Path
+    writer_wait_seconds: float = 1800  # how long a run waits for another run's write to finish
 
 
 class Settings(Strict):
@@ -176,6 +177,7 @@ def load_settings(directory: Path | None = None) -> Settings:
         warehouse=_env_path("OMS_WAREHOUSE", settings.paths.warehouse),
         data_dir=_env_path("OMS_DATA_DIR", settings.paths.data_dir),
         shared_dir=_env_path("OMS_SHARED_DIR", settings.paths.shared_dir),
+        writer_wait_seconds=float(os.environ.get("OMS_WRITER_WAIT_SECONDS", settings.paths.writer_wait_seconds)),
     )
     return Settings(scb=scb, kolada=kolada, paths=paths)
 

@@ -102,7 +102,7 @@ def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: lis
     """
     outcomes = [outcome_of_check(c) for c in checked] + settled
     by_id = {o.source_id: o for o in outcomes}
-    with building_copy(ctx.warehouse) as con:
+    with building_copy(ctx.warehouse, ctx.settings.paths.writer_wait_seconds) as con:
         # Reused answers too: those landed by an interrupted run were never recorded (INSERT OR IGNORE by path).
         record_landings(con, [item for c in checked for item in c.fetched.landed + c.fetched.data]
                         + (landed or []))

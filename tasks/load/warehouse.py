@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,14 +39,22 @@ def apply_sql_files(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
 
 
 @contextmanager
-def writer_lock(published: Path) -> Iterator[None]:
+def writer_lock(published: Path, wait_seconds: float = 0) -> Iterator[None]:
+    """One writer at a time. A second run (a backfill started during the nightly, a second worker) waits its turn
+    for up to ``wait_seconds``, then gives up with WarehouseBusy; the flock is released if the holder dies."""
     published.parent.mkdir(parents=True, exist_ok=True)
     lock_path = published.with_name(published.name + ".lock")
+    deadline = time.monotonic() + wait_seconds
     with lock_path.open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as err:
-            raise WarehouseBusy(f"another run is writing {published} (lock {lock_path}); try again later") from err
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as err:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(f"another run is writing {published} (lock {lock_path}); waited "
+                                        f"{wait_seconds:g} s, try again later") from err
+                time.sleep(0.2)
         try:
             yield
         finally:
@@ -53,10 +62,10 @@ def writer_lock(published: Path) -> Iterator[None]:
 
 
 @contextmanager
-def building_copy(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def building_copy(published: Path, wait_seconds: float = 0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to a fresh copy of the published warehouse; swapped in only on success."""
     building = published.with_name(published.name + ".building")
-    with writer_lock(published):
+    with writer_lock(published, wait_seconds):
         for leftover in (building, building.with_name(building.name + ".wal")):
             leftover.unlink(missing_ok=True)  # from a run that crashed: never trusted
         if published.exists():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import duckdb
 import pytest
 
@@ -78,5 +81,26 @@ def test_readers_keep_working_while_a_new_version_is_built(tmp_path, batch) -> N
 
 def test_only_one_writer_at_a_time(tmp_path) -> None:
     path = tmp_path / "oms.duckdb"
-    with writer_lock(path), pytest.raises(WarehouseBusy, match="another run is writing"), writer_lock(path):
+    busy = pytest.raises(WarehouseBusy, match="another run is writing .* waited 0.3 s")
+    with writer_lock(path), busy, writer_lock(path, wait_seconds=0.3):
         pass
+
+
+def test_a_second_writer_waits_its_turn(tmp_path) -> None:
+    path = tmp_path / "oms.duckdb"
+    order: list[str] = []
+
+    def first_writer() -> None:
+        with writer_lock(path):
+            order.append("first in")
+            time.sleep(0.5)
+            order.append("first out")
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    while not order:
+        time.sleep(0.01)
+    with writer_lock(path, wait_seconds=10):
+        order.append("second in")
+    thread.join()
+    assert order == ["first in", "first out", "second in"]
