@@ -1,0 +1,80 @@
+"""The scale-out path as the README documents it: `prefect work-pool create`, `prefect deploy --all` from
+prefect.yaml, two `prefect worker start` processes, and a nightly and a backfill run at the same time, each picked
+up by a worker and run in its own process; the warehouse lock puts their writes one after the other."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tasks.load.warehouse import connect_read_only
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PREFECT = str(Path(sys.executable).with_name("prefect"))
+POOL = "oms-process"  # the pool prefect.yaml names
+
+
+def _prefect(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([PREFECT, "--no-prompt", *args], env=env, cwd=PROJECT_ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return result.stdout
+
+
+def _wait_until_final(client, flow_run_ids: list, timeout: float = 150) -> list:
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = [client.read_flow_run(run_id) for run_id in flow_run_ids]
+        if all(run.state.is_final() for run in runs) or time.monotonic() > deadline:
+            return runs
+        time.sleep(1)
+
+
+@pytest.fixture()
+def worker_env(pipeline_env: Path, replay_server, kolada_server) -> dict[str, str]:
+    from prefect.settings import PREFECT_API_URL
+
+    return {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "OMS_PROJECT_DIR": str(PROJECT_ROOT),
+            "PREFECT_WORKER_QUERY_SECONDS": "1"}
+
+
+def test_nightly_and_backfill_run_side_by_side_on_two_process_workers(worker_env, pipeline_env) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+
+    _prefect(worker_env, "work-pool", "create", POOL, "--type", "process", "--overwrite")
+    deployed = _prefect(worker_env, "deploy", "--all")
+    assert "oms-nightly/nightly" in deployed and "oms-backfill/backfill" in deployed
+    logs = [pipeline_env / f"worker-{n}.log" for n in (1, 2)]
+    workers = [subprocess.Popen([PREFECT, "worker", "start", "--pool", POOL, "--limit", "1", "--name", f"oms-{n}"],
+                                env=worker_env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+               for n, log in zip((1, 2), logs, strict=True)]
+    try:
+        nightly = run_deployment("oms-nightly/nightly", parameters={"sources": ["population_county_month"]},
+                                 timeout=0)
+        backfill = run_deployment("oms-backfill/backfill", timeout=0, parameters={
+            "first_year": 2025, "last_year": 2025, "sources": ["population_municipality_year"]})
+        with get_client(sync_client=True) as client:
+            runs = _wait_until_final(client, [nightly.id, backfill.id])
+            registered = {w.name for w in client.read_workers_for_work_pool(POOL)}
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+    assert [run.state.type.value for run in runs] == ["COMPLETED", "COMPLETED"], [str(r.state) for r in runs]
+    assert {run.work_pool_name for run in runs} == {POOL} and {"oms-1", "oms-2"} <= registered
+    # each worker ran one of the two runs, in a process of its own
+    submitted = [log.read_text(encoding="utf-8") for log in logs]
+    assert sorted(sum(f"submitting flow run '{run.id}'" in text for run in runs) for text in submitted) == [1, 1]
+    assert runs[0].infrastructure_pid != runs[1].infrastructure_pid
+    with connect_read_only(pipeline_env / "warehouse" / "oms.duckdb") as con:
+        audit = con.execute("SELECT flow, status FROM audit.run ORDER BY flow").fetchall()
+        published = dict(con.execute("SELECT source_id, count(*) FROM main.observation GROUP BY ALL").fetchall())
+    assert audit == [("oms-backfill", "completed"), ("oms-nightly", "completed")]
+    assert published == {"population_county_month": 1008, "population_municipality_year": 95}
