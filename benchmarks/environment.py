@@ -16,10 +16,7 @@ from pathlib import Path
 
 from replay.pxweb_server import PxWebReplayServer, ReplayLimits
 from tasks.catalogue import SourceConfig
-from tasks.config import load_settings, load_sources, select_sources
-
-# The variables the pipeline reads its endpoints and directories from (config/settings.yaml).
-PIPELINE_VARIABLES = ("OMS_SCB_BASE_URL", "OMS_WAREHOUSE", "OMS_DATA_DIR")
+from tasks.config import environment_overrides, load_settings, load_sources, select_sources
 
 
 def isolate_process_environment(scratch: Path) -> None:
@@ -63,19 +60,11 @@ def pipeline_pointed_at(server: PxWebReplayServer, workdir: Path) -> Iterator[Pa
     The Prefect flow builds its own context from the environment, so the environment is the one way to steer
     both the flow and the plain functions the same way.
     """
-    previous = {name: os.environ.get(name) for name in PIPELINE_VARIABLES}
-    os.environ["OMS_SCB_BASE_URL"] = server.base_url
-    os.environ["OMS_WAREHOUSE"] = str(workdir / "warehouse" / "oms.duckdb")
-    os.environ["OMS_DATA_DIR"] = str(workdir / "data")
-    try:
+    with environment_overrides({"OMS_SCB_BASE_URL": server.base_url,
+                                "OMS_WAREHOUSE": str(workdir / "warehouse" / "oms.duckdb"),
+                                "OMS_DATA_DIR": str(workdir / "data")}):
         refuse_unless_inside(workdir)
         yield workdir
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def refuse_unless_inside(workdir: Path) -> None:

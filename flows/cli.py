@@ -42,24 +42,15 @@ def _replay_if_asked(replay: bool) -> Iterator[None]:
         return
     from replay.kolada_server import KoladaReplayServer
     from replay.pxweb_server import PxWebReplayServer
-    from tasks.config import load_settings
+    from tasks.config import environment_overrides, load_settings
 
     shared = load_settings().paths.shared_dir
     if not (shared / "scb").is_dir():
         _fail(f"no recorded SCB data at {shared}/scb; set OMS_SHARED_DIR to the shared folder", 2)
     with PxWebReplayServer(shared_dir=shared) as scb, KoladaReplayServer(shared_dir=shared) as kolada:
-        urls = {"OMS_SCB_BASE_URL": scb.base_url, "OMS_KOLADA_BASE_URL": kolada.base_url}
-        previous = {name: os.environ.get(name) for name in urls}
-        os.environ.update(urls)
         typer.echo(f"replay: serving {shared}/scb at {scb.base_url} and {shared}/kolada at {kolada.base_url}")
-        try:
+        with environment_overrides({"OMS_SCB_BASE_URL": scb.base_url, "OMS_KOLADA_BASE_URL": kolada.base_url}):
             yield
-        finally:
-            for name, value in previous.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 @contextmanager

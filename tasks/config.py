@@ -7,6 +7,8 @@ editing YAML at night needs to know what to fix, not where in our code it broke.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -162,6 +164,21 @@ def _with_env_overrides(section: Strict, prefix: str, path: Path) -> Strict:
         return type(section).model_validate({**section.model_dump(), **updates})
     except ValidationError as err:
         raise _one_line(err, path, f"environment override {prefix}*") from err
+
+
+@contextmanager
+def environment_overrides(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables (the OMS_* overrides) for a block, and put back what was there before."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def load_settings(directory: Path | None = None) -> Settings:

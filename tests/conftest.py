@@ -36,6 +36,19 @@ def tab6471_metadata(shared_dir: Path) -> bytes:
     return (shared_dir / "scb/v2/TAB6471/metadata.json").read_bytes()
 
 
+@pytest.fixture(scope="session")
+def county_batch(tab6471_data: bytes):
+    """The tidy batch of SCB's recorded TAB6471 answer for the 7 ÖMS counties (1,008 rows, 2026M01-M04)."""
+    from tasks.config import load_code_maps, load_regions, load_sources
+    from tasks.fetch.jsonstat import parse_jsonstat_dataset
+    from tasks.fetch.tidy import Lineage, tidy_batch
+
+    source = next(s for s in load_sources() if s.id == "population_county_month")
+    dataset = parse_jsonstat_dataset(tab6471_data)
+    frame = tidy_batch([(dataset, Lineage(dataset.updated, "2026-11-25T03:00Z", "ab"))], source, load_code_maps())
+    return frame[frame["region_code"].isin(load_regions().county_codes)].reset_index(drop=True)
+
+
 def atlas_response(shared_dir: Path, name: str) -> bytes:
     """The json-stat2 body inside an atlas290 envelope (GENUINE SCB data, re-serialised key order)."""
     envelope = json.loads((shared_dir / "scb/v2/recorded-by-atlas290" / name).read_text(encoding="utf-8"))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
-
-from flows.cli import app
 
 PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -38,11 +39,23 @@ def _one_source(config_dir: Path, **changes) -> None:
                                                      encoding="utf-8")
 
 
-def _invoke(*args: str):
-    return CliRunner().invoke(app, list(args))
+@dataclass(frozen=True)
+class Result:
+    exit_code: int
+    output: str
 
 
-def _error_line(result) -> str:
+def _invoke(*args: str) -> Result:
+    """`oms …` in its own process, as an operator or cron runs it (the test's Prefect API, if one is running)."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value() or ""}
+    done = subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=PROJECT_CONFIG.parent, env=env,
+                          capture_output=True, text=True, timeout=300)
+    return Result(done.returncode, done.stdout + done.stderr)
+
+
+def _error_line(result: Result) -> str:
     assert "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, result.output

@@ -35,6 +35,13 @@ def _wait_until_final(client, flow_run_ids: list, timeout: float = 150) -> list:
         time.sleep(1)
 
 
+def _wait_for_workers(client, names: set[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while {w.name for w in client.read_workers_for_work_pool(POOL)} < names:
+        assert time.monotonic() < deadline, f"workers {names} did not start polling {POOL}"
+        time.sleep(0.5)
+
+
 @pytest.fixture()
 def worker_env(pipeline_env: Path, replay_server, kolada_server) -> dict[str, str]:
     from prefect.settings import PREFECT_API_URL
@@ -55,6 +62,8 @@ def test_nightly_and_backfill_run_side_by_side_on_two_process_workers(worker_env
                                 env=worker_env, stdout=log.open("w"), stderr=subprocess.STDOUT)
                for n, log in zip((1, 2), logs, strict=True)]
     try:
+        with get_client(sync_client=True) as client:
+            _wait_for_workers(client, {"oms-1", "oms-2"})  # both polling before any run exists
         nightly = run_deployment("oms-nightly/nightly", parameters={"sources": ["population_county_month"]},
                                  timeout=0)
         backfill = run_deployment("oms-backfill/backfill", timeout=0, parameters={

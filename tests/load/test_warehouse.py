@@ -8,20 +8,15 @@ import time
 import duckdb
 import pytest
 
-from tasks.config import load_code_maps, load_regions, load_sources
-from tasks.fetch.jsonstat import parse_jsonstat_dataset
-from tasks.fetch.tidy import Lineage, tidy_batch
+from tasks.config import load_regions
 from tasks.load.merge import merge_observations
 from tasks.load.warehouse import WarehouseBusy, building_copy, connect_read_only, writer_lock
 from tasks.publish.publish import publish
 
 
 @pytest.fixture(scope="module")
-def batch(tab6471_data):
-    source = next(s for s in load_sources() if s.id == "population_county_month")
-    dataset = parse_jsonstat_dataset(tab6471_data)
-    frame = tidy_batch([(dataset, Lineage(dataset.updated, "2026-11-25T03:00Z", "ab"))], source, load_code_maps())
-    return frame[frame["region_code"].isin(load_regions().county_codes)].reset_index(drop=True)
+def batch(county_batch):
+    return county_batch
 
 
 def _table(path, sql: str):
