@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class BenchOptions:
-    small_cells: int = 100  # cells per call in the splitting scenario: the recorded sources then need > 30 calls
+    small_cells: int = 2000  # cells per call in the splitting scenario: the recorded sources then need > 30 calls
     load_rows: int = 100_000
     naive_rows: int = 3_000
 
