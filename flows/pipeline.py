@@ -21,10 +21,11 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from tasks.catalogue import SourceConfig
 from tasks.config import load_sources, select_sources
 from tasks.context import RunContext, build_context
+from tasks.fetch.fetched import FetchedSource
 from tasks.fetch.http import SourceHTTPError, SourceUnavailable
 from tasks.fetch.jsonstat import ResponseFormatError
 from tasks.fetch.selection import SelectionError
-from tasks.fetch.source_batch import FetchedSource, fetch_source
+from tasks.fetch.source_batch import fetch_source
 from tasks.land.landing import LandedResponse
 from tasks.load.run_load import SourceOutcome, load_and_publish, outcome_of_error, outcome_without_load
 from tasks.load.warehouse import landing_audit, loaded_versions
@@ -139,7 +140,8 @@ def _run(flow_name: str, sources: list[str] | None, first_year: int | None, last
     chosen = select_sources(load_sources(), sources, ctx.on_replay)
     if progress_hook:
         ctx.progress = lambda source_id: progress_hook(source_id, len(chosen))
-    ctx.pxweb.limits()  # reach the API once before anything else: no network fails here, fast, with a hint
+    if any(source.api == "pxweb" for source in chosen):
+        ctx.pxweb.limits()  # SCB's /config first: its limits pace every later call, and no network fails here
     parameters = {"sources": sources, "first_year": first_year, "last_year": last_year, "force": force}
 
     def validate(c: RunContext, f: FetchedSource) -> CheckedSource:
