@@ -30,7 +30,7 @@ COMMENT ON COLUMN main.region_change.from_county IS 'County before a transfer; N
 COMMENT ON COLUMN main.region_change.note IS 'One line on what happened, in English.';
 
 -- main.observation ---------------------------------------------------------------------------------------------
-COMMENT ON TABLE main.observation IS 'Every published figure, tidy: one row per indicator, region, period, sex, age and breakdown, with unit, missing-value status and lineage back to the raw SCB/Kolada answer. Where two sources give the same key, the most recently updated source wins.';
+COMMENT ON TABLE main.observation IS 'Every published figure, tidy: one row per indicator, region, period, sex, age and breakdown, with unit, missing-value status and lineage back to the raw SCB/Kolada answer, on today''s borders where the sources allow (see borders). Where two sources give the same key: today''s borders first, then a source''s own figure over a sum of municipalities, then the most recently updated source.';
 COMMENT ON COLUMN main.observation.indicator_id IS 'What is measured, e.g. ''population''; see main.indicator (when published) or config/indicators.yaml.';
 COMMENT ON COLUMN main.observation.region_code IS 'SCB region code on today''s borders; join main.region.';
 COMMENT ON COLUMN main.observation.region_name IS 'Official name of the region (from main.region).';
