@@ -195,7 +195,8 @@ class PxWebReplayServer(LoopbackServer):
             raise SelectionError(f"Variable(s) {unknown} do not exist in table {cube.table_id}")
         self._check_codelists(cube, {v: i["codelist"] for v, i in requested.items() if i.get("codelist")})
         chosen, summed = self._choose_values(cube, requested)
-        cells = math.prod(len(codes) for codes in chosen)
+        # The answer's cells: a variable eliminated by summing adds none (the client counts the same way).
+        cells = math.prod(len(codes) for axis, codes in enumerate(chosen) if axis not in summed)
         if cells > self.limits.max_cells:
             return problem(self.limits.cell_limit_status, "Forbidden" if self.limits.cell_limit_status == 403
                            else "Bad Request", f"The request selects {cells} cells; the limit is "

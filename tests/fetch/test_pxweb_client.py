@@ -134,3 +134,16 @@ def test_without_network_the_live_api_fails_at_once_with_the_offline_hint() -> N
         client.limits()
     assert client.caller.stats.calls == 1  # not retried: a name that does not resolve will not resolve in 30 s
     assert time.monotonic() - started < 5
+
+
+def test_an_eliminated_variable_is_summed_and_not_counted_against_the_cell_limit(shared_dir) -> None:
+    """TAB2538 without Hustyp: SCB sums the two house types; the answer has 88 x 51 cells, within 5,000."""
+    with PxWebReplayServer(shared_dir, ReplayLimits(max_cells=5_000)) as server:
+        body = {"selection": [{"variableCode": "Region", "valueCodes": ["0380", "0330"]},
+                              {"variableCode": "ContentsCode", "valueCodes": ["BO0101A5"]},
+                              {"variableCode": "Tid", "valueCodes": ["2020"]}]}
+        summed = requests.post(f"{server.base_url}/tables/TAB2538/data", json=body, timeout=5).json()
+        body["selection"].append({"variableCode": "Hustyp", "valueCodes": ["*"]})
+        by_type = requests.post(f"{server.base_url}/tables/TAB2538/data", json=body, timeout=5).json()
+    assert summed["id"] == ["Region", "ContentsCode", "Tid"]
+    assert summed["value"] == [by_type["value"][0] + by_type["value"][1], by_type["value"][2] + by_type["value"][3]]
