@@ -102,4 +102,24 @@ def test_every_published_indicator_is_in_the_catalogue_with_text_unit_and_focus_
             WHERE i.indicator_id IS NULL OR coalesce(i.description_en, '') = '' OR coalesce(i.description_sv, '') = ''
                OR coalesce(i.unit, '') = '' OR coalesce(i.focus_area, '') = ''""").fetchall()
         published = con.execute("SELECT count(DISTINCT indicator_id) FROM main.observation").fetchone()[0]
-    assert undescribed == [] and published == 15  # every indicator with recorded data (live-only ones have none)
+    assert undescribed == [] and published == 16  # every indicator with recorded data (live-only ones have none)
+
+
+def test_education_levels_are_published_per_level_with_both_sexes_summed(warehouse) -> None:
+    recording = _one(RECORDINGS / "TAB3981", "*.json")
+    with connect_read_only(warehouse) as con:
+        rows = dict(con.execute("SELECT breakdown, value FROM main.observation WHERE indicator_id = "
+                                "'population_by_education' AND region_code = '0580' AND period = '2025' "
+                                "AND sex = 'total'").fetchall())
+        county = con.execute("SELECT value, value_origin FROM main.observation WHERE indicator_id = "
+                             "'population_by_education' AND region_code = '05' AND period = '2025' "
+                             "AND sex = 'total' AND breakdown = 'UtbildningsNiva=5'").fetchone()
+    assert set(rows) == {f"UtbildningsNiva={level}" for level in ("1", "2", "3", "4", "5", "6", "7", "US")}
+    for level in ("3", "5", "US"):  # Linköping, 2025: boys + girls of the recorded level
+        assert rows[f"UtbildningsNiva={level}"] == recorded_sum(recording, Region="0580", Tid="2025",
+                                                                 UtbildningsNiva=level)
+    # Östergötland county: the sum of its 13 municipalities, all in the recording (0509-0586)
+    expected = sum(recorded_sum(recording, Region=code, Tid="2025", UtbildningsNiva="5")
+                   for code in ("0509", "0512", "0513", "0560", "0561", "0562", "0563", "0580", "0581", "0582",
+                                "0583", "0584", "0586"))
+    assert county == (expected, "harmonized")
