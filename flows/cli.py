@@ -156,6 +156,13 @@ def backfill(
 @app.command()
 def status(limit: Annotated[int, typer.Option(help="How many recent runs.")] = 5) -> None:
     """What the last runs did, per source, read from the published warehouse."""
+    with _published_warehouse() as (_, con):
+        _print_runs(con, limit)
+
+
+@contextmanager
+def _published_warehouse() -> Iterator[tuple[Path, object]]:
+    """The published warehouse opened read-only, or one line and exit 2 (none yet) or 3 (cannot be opened)."""
     import duckdb
 
     from tasks.config import load_settings
@@ -168,6 +175,13 @@ def status(limit: Annotated[int, typer.Option(help="How many recent runs.")] = 5
         con = connect_read_only(path)
     except duckdb.IOException as err:
         _fail(f"cannot open {path} read-only: {err}", 3)
+    try:
+        yield path, con
+    finally:
+        con.close()
+
+
+def _print_runs(con, limit: int) -> None:
     runs = con.execute("SELECT run_id, flow, status, started_at, finished_at, calls FROM audit.run "
                        "ORDER BY started_at DESC LIMIT ?", [limit]).fetchall()
     for run_id, flow_name, run_status, started, finished, calls in runs:
@@ -199,24 +213,15 @@ def write_dictionary(
                                                          "[default: docs/DATA_DICTIONARY.md in the project].")] = None,
 ) -> None:
     """Write the data dictionary (every published table, view and column) from the published warehouse."""
-    import duckdb
-
-    from tasks.config import PROJECT_ROOT, load_settings
-    from tasks.load.warehouse import connect_read_only
+    from tasks.config import PROJECT_ROOT
     from tasks.publish.dictionary import render_dictionary, undescribed_objects
 
     # From the published warehouse, read-only: the dictionary describes what analysts actually query (every
     # source, the indicator catalogue). After `make run` that is the recorded data, so the committed doc is
     # reproducible; OMS_WAREHOUSE points it at another file.
-    path: Path = load_settings().paths.warehouse
     target = out or PROJECT_ROOT / "docs" / "DATA_DICTIONARY.md"
-    if not path.exists():
-        _fail(f"no warehouse at {path} yet: run `oms run` first", 2)
-    try:
-        with connect_read_only(path) as con:
-            markdown, missing = render_dictionary(con), undescribed_objects(con)
-    except duckdb.IOException as err:
-        _fail(f"cannot open {path} read-only: {err}", 3)
+    with _published_warehouse() as (path, con):
+        markdown, missing = render_dictionary(con), undescribed_objects(con)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(markdown, encoding="utf-8")
     typer.echo(f"wrote {target} from {path}")

@@ -88,6 +88,13 @@ def tidy_batch(parts: Iterable[tuple[JsonStatDataset, Lineage]], source: PxWebSo
     return batch
 
 
+def indicators_by_key(batch: pd.DataFrame) -> pd.DataFrame:
+    """One row per key without the indicator (region, period, sex, age, breakdown), one value column per indicator:
+    for transforms and checks that relate indicators of the same batch."""
+    others = [c for c in KEY_COLUMNS if c != "indicator_id"]
+    return batch.pivot_table(index=others, columns="indicator_id", values="value", aggfunc="first", dropna=False)
+
+
 def add_totals(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """Add ``column = 'total'`` rows as the sum over that column's values, where the source publishes none.
 

@@ -11,15 +11,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from tasks.fetch.tidy import KEY_COLUMNS, OBSERVATION_COLUMNS
+from tasks.fetch.tidy import KEY_COLUMNS, OBSERVATION_COLUMNS, indicators_by_key
 
 Transform = Callable[[pd.DataFrame, dict[str, str]], pd.DataFrame]
-
-
-def _wide(batch: pd.DataFrame) -> pd.DataFrame:
-    """One row per key without indicator, one value column per indicator."""
-    others = [c for c in KEY_COLUMNS if c != "indicator_id"]
-    return batch.pivot_table(index=others, columns="indicator_id", values="value", aggfunc="first", dropna=False)
 
 
 def _derived_rows(batch: pd.DataFrame, template_indicator: str, values: pd.Series, indicator_id: str,
@@ -38,7 +32,7 @@ def _derived_rows(batch: pd.DataFrame, template_indicator: str, values: pd.Serie
 def employed_residents_and_out_commuter_share(batch: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
     """RAMS: employed residents = those who live and work in the municipality + the out-commuters; and the
     out-commuters' share of them, the measure of how far a municipality's workforce travels."""
-    wide = _wide(batch)
+    wide = indicators_by_key(batch)
     employed = wide["live_and_work_locally"] + wide["out_commuters"]
     share = (100 * wide["out_commuters"] / employed.where(employed > 0)).round(2)
     return pd.concat([batch,

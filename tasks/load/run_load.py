@@ -38,20 +38,22 @@ class SourceOutcome:
     duration_s: float
 
 
-def outcome_of_check(checked: CheckedSource) -> SourceOutcome:
-    fetched = checked.fetched
-    if checked.passed:
-        validation, status, message, rejected = "passed", "loaded", None, 0
-    else:
-        validation = "failed" if checked.verdict else "not run"
-        status, rejected = "quarantined", checked.rows
-        message = f"{checked.quarantine.reason}: {checked.quarantine.path}" if checked.quarantine else None
+def _fetched_outcome(fetched: FetchedSource, **result) -> SourceOutcome:
+    """The outcome line of a fetched source: what its fetch reports, plus how the run ended for it."""
     return SourceOutcome(
         source_id=fetched.source.id, source_table=fetched.source.table,
-        periods="..".join(fetched.periods) if fetched.periods else None,
-        source_updated=fetched.updated, calls=fetched.calls,
-        rows_fetched=checked.rows, rows_rejected=rejected, rows_loaded=0, rows_published=None,
-        validation=validation, status=status, message=message, duration_s=round(fetched.seconds, 3))
+        periods="..".join(fetched.periods) if fetched.periods else None, source_updated=fetched.updated,
+        calls=fetched.calls, rows_loaded=0, rows_published=None, duration_s=round(fetched.seconds, 3), **result)
+
+
+def outcome_of_check(checked: CheckedSource) -> SourceOutcome:
+    if checked.passed:
+        return _fetched_outcome(checked.fetched, rows_fetched=checked.rows, rows_rejected=0, validation="passed",
+                                status="loaded", message=None)
+    report = checked.quarantine
+    return _fetched_outcome(checked.fetched, rows_fetched=checked.rows, rows_rejected=checked.rows,
+                            validation="failed" if checked.verdict else "not run", status="quarantined",
+                            message=f"{report.reason}: {report.path}" if report else None)
 
 
 def outcome_of_error(source_id: str, table: str, error: BaseException, calls: int = 0) -> SourceOutcome:
@@ -65,12 +67,8 @@ def outcome_without_load(fetched: FetchedSource) -> SourceOutcome:
         status, message = "skipped", "no period of the table is in the requested range"
     else:
         status, message = "unchanged", f"same version ({fetched.updated}) and periods as loaded"
-    return SourceOutcome(
-        source_id=fetched.source.id, source_table=fetched.source.table,
-        periods="..".join(fetched.periods) if fetched.periods else None,
-        source_updated=fetched.updated, calls=fetched.calls,
-        rows_fetched=0, rows_rejected=0, rows_loaded=0, rows_published=None, validation="not run",
-        status=status, message=message, duration_s=round(fetched.seconds, 3))
+    return _fetched_outcome(fetched, rows_fetched=0, rows_rejected=0, validation="not run", status=status,
+                            message=message)
 
 
 def _write_audit(con: duckdb.DuckDBPyConnection, ctx: RunContext, flow: str, parameters: dict,

@@ -8,7 +8,7 @@ import pandas as pd
 
 from tasks.catalogue import SourceConfig
 from tasks.config import Regions
-from tasks.fetch.tidy import KEY_COLUMNS
+from tasks.fetch.tidy import indicators_by_key
 from tasks.validate.county_totals import county_total_comparison
 from tasks.validate.suites import ValidationOutcome, run_suite, suite_document
 
@@ -24,19 +24,12 @@ class BatchVerdict:
         return [f"[{o.suite}] {f.line()}" for o in self.outcomes for f in o.failures]
 
 
-def indicators_side_by_side(batch: pd.DataFrame) -> pd.DataFrame:
-    """One row per region, period and breakdown, one column per indicator: for checks between indicators."""
-    key = [c for c in KEY_COLUMNS if c != "indicator_id"]
-    return batch.pivot_table(index=key, columns="indicator_id", values="value", aggfunc="first",
-                             dropna=False).reset_index().rename_axis(columns=None)
-
-
 def validate_batch(batch: pd.DataFrame, source: SourceConfig, regions: Regions) -> BatchVerdict:
     suite_name = source.expectations
     outcomes = [run_suite(batch, suite_name, {"oms_region_codes": regions.all_codes})]
     meta = suite_document(suite_name).get("meta", {})
     if meta.get("wide_suite") and not batch.empty:
-        outcomes.append(run_suite(indicators_side_by_side(batch), meta["wide_suite"]))
+        outcomes.append(run_suite(indicators_by_key(batch).reset_index().rename_axis(columns=None), meta["wide_suite"]))
     tolerance = meta.get("county_total_tolerance")
     compared = 0
     if tolerance is not None:

@@ -107,3 +107,15 @@ def test_a_source_the_api_cannot_answer_fails_the_run_with_one_line(config_dir, 
     assert message in line
     if "table" in changes:
         assert line.endswith("failed with HTTP 404: Table TAB0000 does not exist")
+
+
+def test_status_reads_the_last_runs_from_the_warehouse(config_dir, pipeline_env) -> None:
+    assert _error_line(_invoke("status")).startswith("error: no warehouse at ")
+    _one_source(config_dir)
+    assert _invoke("run").exit_code == 0
+    result = _invoke("status")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert " oms-nightly completed calls=2 run=" in lines[0]
+    assert lines[1].split()[:3] == ["population_county_month", "loaded", "calls=2"]
+    assert "fetched=1008 rejected=0 loaded=1008 published=1008" in lines[1]
