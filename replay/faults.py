@@ -6,23 +6,28 @@ optionally by table id; it lets the first ``after`` matching calls through, then
 
 Transport faults act instead of the answer: ``status_429`` (with or without Retry-After), ``status_503``,
 ``reset`` (the connection is dropped with a TCP reset), ``slow`` (the answer comes after ``seconds``).
+
 Body faults damage a good answer: ``html_200`` (an HTML error page with status 200), ``truncate`` (the body cut at
-``fraction``). Content faults edit the json-stat2 document so it stays valid JSON but is wrong for us:
-``rename_dimension``, ``drop_dimension``, ``extra_value`` (a category nobody expects), ``missing_values`` (cells
-set to null with SCB's ``..`` status), ``unknown_region`` (a region code replaced by one that does not exist),
-``duplicate_key`` (a category listed twice).
+``fraction``), ``body`` (the body replaced by ``body`` bytes, e.g. two hundred thousand ``[``).
+
+Content faults edit the json-stat2 document so it stays valid JSON but is wrong for us: ``rename_dimension``,
+``drop_dimension``, ``extra_value`` (a category nobody expects), ``missing_values`` (cells set to null with
+SCB's ``..`` status), ``unknown_region`` (a region code replaced by one that does not exist), ``duplicate_key``
+(a category listed twice), ``sparse_value`` (the value array in JSON-stat's sparse object form, with one more key
+``value`` set to ``number``: "-1" or an index past the end), ``edit`` (any change a test writes, as a function).
 """
 
 from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 TRANSPORT_FAULTS = frozenset({"status_429", "status_503", "reset", "slow"})
-BODY_FAULTS = frozenset({"html_200", "truncate"})
+BODY_FAULTS = frozenset({"html_200", "truncate", "body"})
 CONTENT_FAULTS = frozenset({"rename_dimension", "drop_dimension", "extra_value", "missing_values",
-                            "unknown_region", "duplicate_key"})
+                            "unknown_region", "duplicate_key", "sparse_value", "edit"})
 
 HTML_ERROR_PAGE = (b"<!DOCTYPE html><html><head><title>Statistikdatabasen - tillf\xc3\xa4lligt fel</title></head>"
                    b"<body><h1>Service temporarily unavailable</h1><p>Please try again later.</p></body></html>")
@@ -42,6 +47,9 @@ class Fault:
     new_name: str = "Region2"  # rename_dimension
     value: str = "9999"  # extra_value / unknown_region: the code that appears
     symbol: str = ".."  # missing_values: SCB's symbol for the emptied cells (".." not available, "-" nil)
+    number: float = 123_456_789  # sparse_value: the value put at key ``value``
+    body: bytes = b""  # body: what is sent instead of the answer
+    edit: Callable[[dict], None] | None = None  # edit: changes the (copied) document in place
 
     def __post_init__(self) -> None:
         if self.kind not in TRANSPORT_FAULTS | BODY_FAULTS | CONTENT_FAULTS:
@@ -92,6 +100,8 @@ def damage_body(fault: Fault, body: bytes) -> tuple[bytes, str | None]:
         return HTML_ERROR_PAGE, "text/html; charset=utf-8"
     if fault.kind == "truncate":
         return body[: int(len(body) * fault.fraction)], None
+    if fault.kind == "body":
+        return fault.body, None
     return body, None
 
 
@@ -108,6 +118,11 @@ def damage_document(fault: Fault, document: dict) -> dict:
         _drop_dimension(document, dimension)
     elif fault.kind in ("extra_value", "unknown_region", "duplicate_key"):
         _edit_categories(document, dimension, fault)
+    elif fault.kind == "edit" and fault.edit is not None:
+        fault.edit(document)
+    elif fault.kind == "sparse_value":
+        document["value"] = {str(i): v for i, v in enumerate(document["value"]) if v is not None}
+        document["value"][fault.value] = fault.number
     elif fault.kind == "missing_values":
         cells = len(document["value"])
         step = max(1, round(1 / fault.fraction)) if fault.fraction > 0 else cells + 1

@@ -15,6 +15,9 @@ import numpy as np
 import pandas as pd
 
 _UTF8_BOM = b"\xef\xbb\xbf"  # v1 responses start with one (shared/README.md)
+# Far above SCB's 150,000 cells per call and the largest recorded cube; a sparse answer may not claim more cells
+# than this, or decoding would allocate them all.
+MAX_CELLS = 20_000_000
 
 
 class ResponseFormatError(ValueError):
@@ -45,22 +48,34 @@ class JsonStatDataset:
         raise KeyError(dimension_id)
 
 
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def load_json_document(body: bytes, what: str = "response") -> dict:
-    """Decode a JSON body, turning HTML error pages and truncated bodies into a readable error."""
+    """Decode a JSON body, turning HTML error pages, truncated or hostile bodies into a readable error.
+
+    Python's json module accepts NaN and Infinity, which JSON does not: refused here, so a non-finite number can
+    never reach a table. Nesting deep enough to exhaust the recursion limit is a format error too, not a crash.
+    """
     text = body.removeprefix(_UTF8_BOM).decode("utf-8", errors="replace")
     stripped = text.lstrip()
     if stripped[:1] == "<":
         title = re.search(r"<title>(.*?)</title>", stripped, re.IGNORECASE | re.DOTALL)
-        hint = f" (page title: {title.group(1).strip()!r})" if title else ""
+        hint = f" (page title: {title.group(1).strip()[:80]!r})" if title else ""
         raise ResponseFormatError(f"{what} is an HTML page, not JSON{hint}")
     if not stripped:
         raise ResponseFormatError(f"{what} is empty")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:
         raise ResponseFormatError(
             f"{what} is not valid JSON ({err.msg} at byte {err.pos} of {len(body)}): truncated or corrupted"
         ) from err
+    except ValueError as err:
+        raise ResponseFormatError(f"{what} is not valid JSON: {err}") from err
+    except RecursionError as err:
+        raise ResponseFormatError(f"{what} nests arrays or objects too deeply to be a json-stat2 answer") from err
 
 
 def read_jsonstat_cube(document: object, what: str = "json-stat2 response"
@@ -75,12 +90,19 @@ def read_jsonstat_cube(document: object, what: str = "json-stat2 response"
     ids, sizes = document.get("id"), document.get("size")
     if not isinstance(ids, list) or not isinstance(sizes, list) or len(ids) != len(sizes):
         raise ResponseFormatError(f"{what}: 'id' and 'size' are missing or disagree")
+    if not all(isinstance(d, str) for d in ids) or len(set(ids)) != len(ids):
+        raise ResponseFormatError(f"{what}: 'id' must list distinct dimension names")
     dims = document.get("dimension", {})
+    if not isinstance(dims, dict):
+        raise ResponseFormatError(f"{what}: 'dimension' is not an object")
     missing = [d for d in ids if d not in dims]
     if missing:
         raise ResponseFormatError(f"{what}: dimension(s) {missing} listed in 'id' have no description")
     dimensions = tuple(_read_dimension(d, dims[d], size, what) for d, size in zip(ids, sizes, strict=True))
-    values, status = _read_values(document, math.prod(sizes), what)
+    total = math.prod(len(d.codes) for d in dimensions)
+    if total > MAX_CELLS:
+        raise ResponseFormatError(f"{what}: its sizes multiply to {total:,} cells, more than any answer can hold")
+    values, status = _read_values(document, total, what)
     return dimensions, values, status
 
 
@@ -96,7 +118,11 @@ def parse_jsonstat_dataset(body: bytes, what: str = "json-stat2 response") -> Js
     )
 
 
-def _read_dimension(dimension_id: str, spec: dict, size: int, what: str) -> Dimension:
+def _read_dimension(dimension_id: str, spec: object, size: object, what: str) -> Dimension:
+    if not isinstance(spec, dict) or not isinstance(spec.get("category", {}), dict):
+        raise ResponseFormatError(f"{what}: dimension {dimension_id!r} is not a json-stat2 dimension object")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ResponseFormatError(f"{what}: size of dimension {dimension_id!r} is not a count: {size!r}")
     category = spec.get("category", {})
     index = category.get("index")
     if isinstance(index, list):
@@ -105,45 +131,87 @@ def _read_dimension(dimension_id: str, spec: dict, size: int, what: str) -> Dime
         # Position comes from the index value, never from key order: re-serialised bodies reorder keys.
         codes = [None] * len(index)
         for code, position in index.items():
-            if not 0 <= position < len(index) or codes[position] is not None:
-                raise ResponseFormatError(f"{what}: dimension {dimension_id!r} has a broken category index")
+            if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < len(index) \
+                    or codes[position] is not None:
+                raise ResponseFormatError(f"{what}: dimension {dimension_id!r} has a broken category index "
+                                          f"({code!r}: {position!r})")
             codes[position] = code
-    else:  # a single-category dimension may omit index
+    elif index is None:  # a single-category dimension may omit index
         codes = list(category.get("label", {}))
+    else:
+        raise ResponseFormatError(f"{what}: dimension {dimension_id!r} has a category index that is neither "
+                                  "an array nor an object")
+    if not all(isinstance(code, str) for code in codes) or len(set(codes)) != len(codes):
+        raise ResponseFormatError(f"{what}: dimension {dimension_id!r} has category codes that are not distinct "
+                                  "strings")
     if len(codes) != size:
         raise ResponseFormatError(
             f"{what}: dimension {dimension_id!r} has {len(codes)} categories but size says {size}"
         )
-    return Dimension(dimension_id, spec.get("label", dimension_id), tuple(codes), category.get("label", {}),
-                     category.get("unit", {}))
+    labels, units = category.get("label", {}), category.get("unit", {})
+    if not isinstance(labels, dict) or not isinstance(units, dict):
+        raise ResponseFormatError(f"{what}: dimension {dimension_id!r} has a label or unit that is not an object")
+    return Dimension(dimension_id, str(spec.get("label", dimension_id)), tuple(codes), labels, units)
+
+
+def _cell_number(value: object, where: str) -> float:
+    """A cell's value: a finite JSON number or null (NaN here). Booleans, strings and non-finite numbers are not."""
+    if value is None:
+        return np.nan
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ResponseFormatError(f"{where} is not a finite number: {value!r}")
+    return float(value)
+
+
+def _sparse_positions(raw: dict, total: int, what: str, field: str) -> dict[int, object]:
+    """JSON-stat 2.0's object form of value/status: keys are flat cell indexes "0".."N-1" in decimal, nothing else.
+
+    A key such as "-1" or "007" would land on a cell by Python's indexing rules but names no cell by the standard.
+    """
+    cells: dict[int, object] = {}
+    for key, item in raw.items():
+        if not (isinstance(key, str) and key.isdigit() and (key == "0" or not key.startswith("0"))
+                and int(key) < total):
+            raise ResponseFormatError(f"{what}: {field} key {key!r} is not a cell index from 0 to {total - 1}")
+        cells[int(key)] = item
+    return cells
 
 
 def _read_values(document: dict, total: int, what: str) -> tuple[np.ndarray, list[str | None]]:
     raw = document.get("value")
     values = np.full(total, np.nan)
     if isinstance(raw, dict):  # sparse form: {"flat index": value}
-        for key, value in raw.items():
-            if value is not None:
-                values[int(key)] = value
+        for position, value in _sparse_positions(raw, total, what, "value").items():
+            values[position] = _cell_number(value, f"{what}: value[{position}]")
     elif isinstance(raw, list):
         if len(raw) != total:
             raise ResponseFormatError(f"{what}: {len(raw)} values for {total} cells (sizes multiply to {total})")
-        try:
-            values = np.array([np.nan if v is None else v for v in raw], dtype="float64")
-        except (TypeError, ValueError) as err:
-            raise ResponseFormatError(f"{what}: a value is not a number ({err})") from err
+        values = np.array([_cell_number(v, f"{what}: value[{i}]") for i, v in enumerate(raw)], dtype="float64")
     else:
         raise ResponseFormatError(f"{what}: no 'value' array")
+    return values, _read_status(document.get("status"), total, what)
+
+
+def _read_status(raw: object, total: int, what: str) -> list[str | None]:
+    """Per-cell status symbols: an object by cell index, an array (one per cell), or one string for all cells."""
     status: list[str | None] = [None] * total
-    raw_status = document.get("status")
-    if isinstance(raw_status, dict):
-        for key, symbol in raw_status.items():
-            status[int(key)] = symbol
-    elif isinstance(raw_status, list):
-        status = list(raw_status) + [None] * (total - len(raw_status))
-    elif isinstance(raw_status, str):
-        status = [raw_status] * total
-    return values, status
+    if raw is None:
+        return status
+    if isinstance(raw, str):
+        return [raw] * total
+    if isinstance(raw, dict):
+        cells = _sparse_positions(raw, total, what, "status")
+    elif isinstance(raw, list):
+        if len(raw) > total:
+            raise ResponseFormatError(f"{what}: {len(raw)} status entries for {total} cells")
+        cells = dict(enumerate(raw))
+    else:
+        raise ResponseFormatError(f"{what}: status is neither an object, an array nor a string")
+    for position, symbol in cells.items():
+        if symbol is not None and not isinstance(symbol, str):
+            raise ResponseFormatError(f"{what}: status[{position}] is not a string: {symbol!r}")
+        status[position] = symbol
+    return status
 
 
 def _long_frame(dimensions: tuple[Dimension, ...], values: np.ndarray, status: list[str | None]) -> pd.DataFrame:

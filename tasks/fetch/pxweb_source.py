@@ -12,11 +12,11 @@ from tasks.catalogue import PxWebSource
 from tasks.context import RunContext
 from tasks.fetch.fetched import FetchedSource
 from tasks.fetch.http import encode_json_body
-from tasks.fetch.jsonstat import ResponseFormatError, parse_jsonstat_dataset
+from tasks.fetch.jsonstat import parse_jsonstat_dataset
 from tasks.fetch.pxweb import parse_table_metadata, plan_selections
 from tasks.fetch.tidy import Lineage, tidy_batch
 from tasks.fetch.transforms import TRANSFORMS
-from tasks.land.landing import LandedResponse, find_landed, land_raw_response
+from tasks.land.landing import LandedResponse, find_landed, is_rejected, land_raw_response
 
 _UPDATED = re.compile(rb'"updated"\s*:\s*"([^"]{1,40})"')
 
@@ -30,11 +30,11 @@ def peek_updated(body: bytes) -> str | None:
 def _reusable(landed: LandedResponse | None, landing_audit: dict[str, bool]) -> bool:
     """Reuse a landed answer unless it failed before: a body that does not parse (cut off) or a batch that was
     rejected is fetched again. Answers from a run that never reached the load (interrupted) are reused."""
-    if landed is None or landed.status != 200 or not landing_audit.get(landed.path, True):
+    if landed is None or landed.status != 200 or not landing_audit.get(landed.path, True) or is_rejected(landed):
         return False
     try:
         parse_jsonstat_dataset(landed.body())
-    except ResponseFormatError:
+    except Exception:  # noqa: BLE001 - anything that does not decode cleanly is fetched again
         return False
     return True
 

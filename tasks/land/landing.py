@@ -87,9 +87,26 @@ def land_raw_response(raw: RawResponse, *, landing_dir: Path, source_id: str, ta
     return landed
 
 
+def _rejection_marker(landed: LandedResponse) -> Path:
+    return Path(landed.path + ".rejected")
+
+
+def mark_rejected(landed: LandedResponse, run_id: str, reason: str) -> None:
+    """Remember beside the body that its batch was quarantined: it is kept as evidence, never reused as good.
+
+    A file next to the body rather than a row in the warehouse: the mark must hold even when the run dies before
+    its audit is written."""
+    _write_atomically(_rejection_marker(landed), json.dumps({"run_id": run_id, "reason": reason}).encode())
+
+
+def is_rejected(landed: LandedResponse) -> bool:
+    return _rejection_marker(landed).exists()
+
+
 def find_landed(landing_dir: Path, source_id: str, table: str, kind: str, request_body: str | None,
                 source_updated: str | None) -> LandedResponse | None:
-    """The latest complete landing of exactly this request against this version of the table, if any."""
+    """The latest complete landing of exactly this request against this version of the table, if any; answers
+    that were quarantined are skipped."""
     directory = landing_dir / source_id / request_key(table, kind, request_body, source_updated)
     if not directory.is_dir():
         return None
@@ -97,6 +114,6 @@ def find_landed(landing_dir: Path, source_id: str, table: str, kind: str, reques
     for sidecar in reversed(sidecars):
         landed = LandedResponse(**json.loads(sidecar.read_text(encoding="utf-8")))
         body = Path(landed.path)
-        if body.exists() and hashlib.sha256(body.read_bytes()).hexdigest() == landed.sha256:
+        if body.exists() and not is_rejected(landed) and hashlib.sha256(body.read_bytes()).hexdigest() == landed.sha256:
             return landed
     return None

@@ -11,6 +11,7 @@ from tasks.fetch.fetched import FetchedSource
 from tasks.fetch.jsonstat import ResponseFormatError
 from tasks.fetch.source_batch import parse_fetched
 from tasks.fetch.tidy import OBSERVATION_COLUMNS, SchemaError
+from tasks.land.landing import mark_rejected
 from tasks.validate.batch import BatchVerdict, validate_batch
 from tasks.validate.quarantine import QuarantineReport, write_quarantine_report
 
@@ -29,17 +30,32 @@ class CheckedSource:
 
 
 def check_source(ctx: RunContext, fetched: FetchedSource) -> CheckedSource:
-    source = fetched.source
-    landed_paths = [item.path for item in fetched.landed]
+    """Never raises: whatever an answer does to the parser or the suites costs this source alone (quarantined),
+    never the run."""
     try:
         batch = parse_fetched(ctx, fetched)
     except (ResponseFormatError, SchemaError) as err:
-        report = write_quarantine_report(ctx.quarantine_dir, ctx.run_id, source.id, source.table,
-                                         "response could not be parsed", [str(err)], landed_paths)
-        return CheckedSource(fetched, pd.DataFrame(columns=OBSERVATION_COLUMNS), False, quarantine=report)
-    verdict = validate_batch(batch, source, ctx.regions)
+        return _quarantined(ctx, fetched, "response could not be parsed", [str(err)])
+    except Exception as err:  # noqa: BLE001 - a defect a hostile answer exposes must not stop the other sources
+        return _quarantined(ctx, fetched, "response could not be parsed",
+                            [f"unexpected {type(err).__name__} while decoding: {err}"[:500]])
+    try:
+        verdict = validate_batch(batch, fetched.source, ctx.regions)
+    except Exception as err:  # noqa: BLE001
+        return _quarantined(ctx, fetched, "validation could not run",
+                            [f"{type(err).__name__}: {err}"[:500]], batch)
     if verdict.passed:
         return CheckedSource(fetched, batch, True, verdict)
-    report = write_quarantine_report(ctx.quarantine_dir, ctx.run_id, source.id, source.table,
-                                     "failed its expectation suite", verdict.failure_lines(), landed_paths, batch)
-    return CheckedSource(fetched, batch, False, verdict, report)
+    return _quarantined(ctx, fetched, "failed its expectation suite", verdict.failure_lines(), batch, verdict)
+
+
+def _quarantined(ctx: RunContext, fetched: FetchedSource, reason: str, details: list[str],
+                 batch: pd.DataFrame | None = None, verdict: BatchVerdict | None = None) -> CheckedSource:
+    """Write the report and mark the data answers rejected, so no later run reuses them as good."""
+    source = fetched.source
+    report = write_quarantine_report(ctx.quarantine_dir, ctx.run_id, source.id, source.table, reason, details,
+                                     [item.path for item in fetched.landed], batch)
+    for landed in fetched.data:
+        mark_rejected(landed, ctx.run_id, reason)
+    empty = pd.DataFrame(columns=OBSERVATION_COLUMNS)
+    return CheckedSource(fetched, batch if batch is not None else empty, False, verdict, report)

@@ -108,8 +108,9 @@ def test_transient_faults_are_retried_and_the_run_loads_everything(run, replay_s
      "expect_column_values_to_be_in_set on `sex`: 336 unexpected, e.g. ['3']"),
     (Fault("unknown_region", dimension="Region", value="0399"), "failed its expectation suite",
      "expect_column_values_to_be_in_set on `region_code`"),
-    (Fault("duplicate_key", dimension="Region"), "failed its expectation suite",
-     "expect_compound_columns_to_be_unique"),
+    # A category listed twice is not json-stat2 (codes are distinct): refused by the parser, before the suite.
+    (Fault("duplicate_key", dimension="Region"), "response could not be parsed",
+     "dimension 'Region' has category codes that are not distinct strings"),
 ], ids=["html-page-200", "truncated-json", "renamed-dimension", "missing-dimension", "unexpected-value",
         "unknown-region", "duplicate-key"])
 def test_bad_answers_are_quarantined_and_published_data_stays(run, replay_server, fault, reason, detail) -> None:
