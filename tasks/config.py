@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from tasks.catalogue import FocusArea, Indicator, SourceConfig, Strict
 from tasks.fetch.transforms import TRANSFORMS
@@ -35,20 +35,24 @@ class ConfigError(ValueError):
 
 
 
-class ScbSettings(Strict):
-    base_url: str
-    language: str = "sv"
-    timeout_seconds: float = 60
-    max_attempts: int = 6
-    backoff_seconds: float = 1.0
+class ApiSettings(Strict):
+    """How calls to one API are made and bounded; every field can be overridden by OMS_<API>_<FIELD>."""
+
+    base_url: str = Field(pattern=r"^https?://[^/\s]+(/\S*)?$")
+    timeout_seconds: float = Field(default=60, gt=0)  # the longest silence between two reads
+    max_attempts: int = Field(default=6, ge=1, le=20)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_retry_after_seconds: float = Field(default=300, gt=0)  # the longest wait a 429/503 may ask for
+    max_response_bytes: int = Field(default=64 * 2**20, gt=0)  # an answer larger than this is refused
+    max_call_seconds: float = Field(default=300, gt=0)  # one whole call, however slowly the bytes come
 
 
-class KoladaSettings(Strict):
-    base_url: str
-    requests_per_second: float = 5
-    timeout_seconds: float = 60
-    max_attempts: int = 6
-    backoff_seconds: float = 1.0
+class ScbSettings(ApiSettings):
+    language: str = Field(default="sv", pattern=r"^[a-z]{2}$")
+
+
+class KoladaSettings(ApiSettings):
+    requests_per_second: float = Field(default=5, gt=0, le=100)
 
 
 class PathSettings(Strict):

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
 from tasks.catalogue import SourceConfig
-from tasks.config import Regions, Settings, load_catalogue, load_code_maps, load_regions, load_settings
+from tasks.config import ApiSettings, Regions, Settings, load_catalogue, load_code_maps, load_regions, load_settings
+from tasks.fetch.deadline import session_with_deadlines
 from tasks.fetch.http import HttpCaller
 from tasks.fetch.kolada import KoladaClient
 from tasks.fetch.pxweb import OFFLINE_HINT, PxWebClient
@@ -65,12 +64,13 @@ class RunContext:
         return {variable: spec.codelist for variable, spec in source.selection.items() if spec.codelist}
 
 
-def _http_caller(base_url: str, limiter: SlidingWindowLimiter, timeout_seconds: float, max_attempts: int,
-                 backoff_seconds: float) -> HttpCaller:
-    session = requests.Session()
+def _http_caller(api: ApiSettings, limiter: SlidingWindowLimiter) -> HttpCaller:
+    session = session_with_deadlines()
     session.headers["User-Agent"] = "oms-data (ÖMS 2050 regional statistics pipeline)"
-    return HttpCaller(base_url, limiter, session=session, timeout_seconds=timeout_seconds,
-                      max_attempts=max_attempts, backoff_seconds=backoff_seconds)
+    return HttpCaller(api.base_url, limiter, session=session, timeout_seconds=api.timeout_seconds,
+                      max_attempts=api.max_attempts, backoff_seconds=api.backoff_seconds,
+                      max_retry_after_seconds=api.max_retry_after_seconds,
+                      max_response_bytes=api.max_response_bytes, max_call_seconds=api.max_call_seconds)
 
 
 def build_context(run_id: str | None = None, first_year: int | None = None, last_year: int | None = None,
@@ -78,12 +78,12 @@ def build_context(run_id: str | None = None, first_year: int | None = None, last
     settings = settings or load_settings()
     scb, kolada = settings.scb, settings.kolada
     # Start conservative (SCB's published 30 calls / 10 s); /config then tells the real limit.
-    scb_caller = _http_caller(scb.base_url, SlidingWindowLimiter(max_calls=30, window_seconds=10),
-                              scb.timeout_seconds, scb.max_attempts, scb.backoff_seconds)
+    scb_caller = _http_caller(scb, SlidingWindowLimiter(max_calls=30, window_seconds=10))
     # Kolada publishes no limit: stay near the advised 5 requests per second (shared/README.md).
-    kolada_caller = _http_caller(kolada.base_url, SlidingWindowLimiter(max(1, round(kolada.requests_per_second)), 1),
-                                 kolada.timeout_seconds, kolada.max_attempts, kolada.backoff_seconds)
-    kolada_caller.offline_hint = OFFLINE_HINT
+    kolada_caller = _http_caller(kolada, SlidingWindowLimiter(max(1, round(kolada.requests_per_second)), 1))
+    for caller in (scb_caller, kolada_caller):
+        # The way to run offline is worth saying only when the live API was meant; on the replay it is in use.
+        caller.offline_hint = "" if is_loopback(caller.base_url) else OFFLINE_HINT
     units = {key: indicator.unit for key, indicator in load_catalogue()[1].items()}
     context = RunContext(settings, load_regions(), load_code_maps(), units, PxWebClient(scb_caller, scb.language),
                          KoladaClient(kolada_caller), first_year=first_year, last_year=last_year, force=force)

@@ -18,16 +18,12 @@ import pandas as pd
 from tasks.fetch.http import HttpCaller, RawResponse
 from tasks.fetch.jsonstat import ResponseFormatError, load_json_document
 
-KOLADA_BASE_URL = "https://api.kolada.se/v3"
 MAX_IDS_PER_SEGMENT = 25  # Kolada refuses longer comma lists in one path segment (kpi, municipality and year alike)
 MAX_PER_PAGE = 5000
 GENDERS = frozenset({"T", "K", "M"})  # totalt, kvinnor, män
 VALUE_COLUMNS = ("kpi", "kolada_id", "period", "gender", "value", "status", "count", "isdeleted")
 KPI_FIELDS = ("title", "description", "is_divided_by_gender", "municipality_type", "auspice", "operating_area",
               "perspective", "prel_publication_date", "publication_date", "publ_period", "has_ou_data")
-OFFLINE_HINT = ("To run offline on the recorded Kolada values, point OMS_KOLADA_BASE_URL at the Kolada loopback "
-                "replay (replay/kolada_server.py).")
-
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _REGION_ID = re.compile(r"\d{4}")
 
@@ -78,8 +74,6 @@ class KoladaClient:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
         self.caller = caller
         self.per_page = per_page
-        if not caller.offline_hint:
-            caller.offline_hint = OFFLINE_HINT
 
     @property
     def base_url(self) -> str:

@@ -73,8 +73,6 @@ class PxWebClient:
         self.caller = caller
         self.language = language
         self._limits: ApiLimits | None = None
-        if not caller.offline_hint:
-            caller.offline_hint = OFFLINE_HINT
 
     @property
     def base_url(self) -> str:

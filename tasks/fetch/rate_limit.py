@@ -18,13 +18,15 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from tasks.fetch.deadline import wait_unless_stopping
+
 IN_FLIGHT = math.inf
 _POLL_SECONDS = 0.02  # when only calls in flight fill the window, look again this soon
 
 
 class SlidingWindowLimiter:
     def __init__(self, max_calls: int, window_seconds: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = wait_unless_stopping) -> None:
         if max_calls < 1 or window_seconds <= 0:
             raise ValueError("max_calls must be >= 1 and window_seconds > 0")
         self.max_calls = max_calls
@@ -64,6 +66,8 @@ class SlidingWindowLimiter:
 
     def push_back(self, seconds: float) -> None:
         """The server said wait (429 Retry-After): fill the window so no thread calls before then."""
+        if not math.isfinite(seconds) or seconds <= 0:
+            return  # IN_FLIGHT is infinity: an infinite wait would read as calls that never end
         with self._lock:
             until = self._clock() + seconds - self.window_seconds
             self._calls = deque([until] for _ in range(self.max_calls))

@@ -129,7 +129,8 @@ def test_without_network_the_live_api_fails_at_once_with_the_offline_hint() -> N
     started = time.monotonic()
     with pytest.raises(SourceUnavailable, match=r"cannot resolve .*oms run --replay"):
         check_host_resolves("https://statistikdatabasen.scb.se.invalid/api/v2", OFFLINE_HINT)
-    client = PxWebClient(HttpCaller("https://statistikdatabasen.scb.se.invalid/api/v2", SlidingWindowLimiter(30, 10)))
+    client = PxWebClient(HttpCaller("https://statistikdatabasen.scb.se.invalid/api/v2", SlidingWindowLimiter(30, 10),
+                                    offline_hint=OFFLINE_HINT))
     with pytest.raises(SourceUnavailable, match=r"no network\?\). To run offline"):
         client.limits()
     assert client.caller.stats.calls == 1  # not retried: a name that does not resolve will not resolve in 30 s
