@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
-from replay.pxweb_server import PxWebReplayServer, ReplayLimits
+from replay.pxweb.server import PxWebReplayServer, ReplayLimits
 from tasks.catalogue import SourceConfig
 from tasks.config import environment_overrides, load_settings, load_sources, select_sources
 

@@ -16,7 +16,7 @@ from benchmarks.environment import pipeline_pointed_at, replay_server, scb_sourc
 from benchmarks.harness import Bench
 from benchmarks.report import Figure, SectionResult
 from flows.pipeline import fetch_one_by_one
-from replay.pxweb_server import PxWebReplayServer, ReplayLimits
+from replay.pxweb.server import PxWebReplayServer, ReplayLimits
 from tasks.context import build_context
 from tasks.fetch.fetched import FetchedSource
 from tasks.fetch.selection import minimum_calls

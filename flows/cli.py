@@ -40,17 +40,22 @@ def _replay_if_asked(replay: bool) -> Iterator[None]:
     if not replay:
         yield
         return
-    from replay.kolada_server import KoladaReplayServer
-    from replay.pxweb_server import PxWebReplayServer
+    from replay.launch import running_emulators
     from tasks.config import environment_overrides, load_settings
 
     shared = load_settings().paths.shared_dir
-    if not (shared / "scb").is_dir():
-        _fail(f"no recorded SCB data at {shared}/scb; set OMS_SHARED_DIR to the shared folder", 2)
-    with PxWebReplayServer(shared_dir=shared) as scb, KoladaReplayServer(shared_dir=shared) as kolada:
-        typer.echo(f"replay: serving {shared}/scb at {scb.base_url} and {shared}/kolada at {kolada.base_url}")
-        with environment_overrides({"OMS_SCB_BASE_URL": scb.base_url, "OMS_KOLADA_BASE_URL": kolada.base_url}):
+    try:
+        emulators = running_emulators(shared)
+        servers = emulators.__enter__()
+    except FileNotFoundError as err:
+        _fail(str(err), 2)
+    try:
+        typer.echo(f"replay: SCB's PxWebApi 2 at {servers.scb.base_url}, Kolada v3 at {servers.kolada.base_url} "
+                   f"(recordings in {shared})")
+        with environment_overrides(servers.environment()):
             yield
+    finally:
+        emulators.__exit__(None, None, None)
 
 
 @contextmanager
@@ -241,14 +246,14 @@ def serve() -> None:
 
 
 @app.command("serve-replay")
-def serve_replay(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765) -> None:
-    """Serve the recorded SCB data as a PxWebApi 2 server on loopback (Ctrl-C to stop)."""
-    from replay.pxweb_server import serve_forever
+def serve_replay(port: Annotated[int, typer.Option(help="Port of the PxWebApi 2 emulator on 127.0.0.1; Kolada's is "
+                                                        "the next one.")] = 8765) -> None:
+    """Serve the PxWebApi 2 and Kolada v3 emulators on loopback from the recordings (Ctrl-C to stop)."""
+    from replay.__main__ import main as serve_emulators
     from tasks.config import load_settings
 
-    shared = load_settings().paths.shared_dir
-    typer.echo(f"PxWebApi 2 replay of {shared}/scb at http://127.0.0.1:{port}/api/v2")
-    serve_forever(shared, host="127.0.0.1", port=port)
+    serve_emulators(["--shared", str(load_settings().paths.shared_dir), "--scb-port", str(port),
+                     "--kolada-port", str(port + 1)])
 
 
 def main() -> None:  # pragma: no cover - console entry

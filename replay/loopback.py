@@ -1,5 +1,5 @@
-"""What the loopback replay servers share: a threaded HTTP server on 127.0.0.1, a call log, switchable faults and
-a per-client call limit answered with 429 and Retry-After, as SCB does.
+"""What the loopback emulators share: a threaded HTTP server on 127.0.0.1, a call log, switchable faults, a per-client
+call limit, CORS and method handling, and the rule that every request gets an HTTP answer.
 
 Built on the standard library's ``ThreadingHTTPServer`` rather than an ASGI framework because the fault tests need
 the raw socket: a TCP reset or a response that never comes cannot be produced from inside a web framework.
@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import socket
 import struct
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from replay.faults import BODY_FAULTS, Fault, FaultSet, damage_body
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 10 * 2**20  # a selection is a few kB; anything larger is refused unread
 
 
 @dataclass(frozen=True)
@@ -33,17 +37,27 @@ class CallRecord:
 
 
 class CallWindow:
-    """At most ``max_calls`` per ``window_seconds`` per client address; answers how long to wait when over."""
+    """At most ``max_calls`` per ``window_seconds`` per client address; answers how long to wait when over.
 
-    def __init__(self, max_calls: int, window_seconds: float) -> None:
-        self.max_calls, self.window_seconds = max_calls, window_seconds
+    ``fixed``: SCB's limiter (AspNetCoreRateLimit) opens a window at a client's first call and counts every request
+    in it, refused ones too. Otherwise a sliding window over admitted calls."""
+
+    def __init__(self, max_calls: int, window_seconds: float, fixed: bool = False) -> None:
+        self.max_calls, self.window_seconds, self.fixed = max_calls, window_seconds, fixed
         self._calls: dict[str, deque[float]] = {}
+        self._windows: dict[str, list[float]] = {}  # fixed: client -> [window start, count]
         self._lock = threading.Lock()
 
     def admit(self, client: str) -> float | None:
         """None if the call may proceed (and it is counted), else the seconds until it would."""
         now = time.monotonic()
         with self._lock:
+            if self.fixed:
+                window = self._windows.get(client)
+                if window is None or now - window[0] >= self.window_seconds:
+                    window = self._windows[client] = [now, 0]
+                window[1] += 1
+                return None if window[1] <= self.max_calls else self.window_seconds - (now - window[0])
             calls = self._calls.setdefault(client, deque())
             while calls and now - calls[0] >= self.window_seconds:
                 calls.popleft()
@@ -52,26 +66,35 @@ class CallWindow:
             calls.append(now)
             return None
 
+    def remaining(self, client: str) -> tuple[int, float]:
+        """Calls left in the client's window and when it resets (seconds from now): SCB's X-Rate-Limit-* headers."""
+        now = time.monotonic()
+        with self._lock:
+            start, count = self._windows.get(client, [now, 0])
+            return max(0, self.max_calls - int(count)), max(0.0, self.window_seconds - (now - start))
+
 
 @dataclass
 class Reply:
     status: int
     body: bytes
     content_type: str = "application/json; charset=utf-8"
-    headers: dict[str, str] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
     document: dict | None = None  # the JSON behind body, for content faults
 
 
-def json_reply(document: dict | list, status: int = 200) -> Reply:
+def json_reply(document: dict | list, status: int = 200, content_type: str = "application/json; charset=utf-8",
+               headers: dict[str, str] | None = None) -> Reply:
     body = json.dumps(document, ensure_ascii=False).encode()
-    return Reply(status, body, document=document if isinstance(document, dict) else None)
+    return Reply(status, body, content_type, dict(headers or {}), document if isinstance(document, dict) else None)
 
 
-def problem(status: int, title: str, detail: str) -> Reply:
-    """RFC 7807 problem+json, the error shape of PxWebApi 2 (PxAPI-2.yml, components/schemas/Problem)."""
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail},
-                      ensure_ascii=False).encode()
-    return Reply(status, body, "application/problem+json; charset=utf-8")
+def problem(status: int, title: str, detail: str, body_status: int | None = None,
+            problem_type: str = "about:blank") -> Reply:
+    """RFC 7807 problem+json, the error shape of PxAPI-2.yml (components/schemas/Problem)."""
+    document = {"type": problem_type, "title": title, "status": body_status or status, "detail": detail}
+    return Reply(status, json.dumps(document, ensure_ascii=False).encode(), "application/problem+json; charset=utf-8",
+                 document=document)
 
 
 @dataclass(frozen=True)
@@ -80,30 +103,40 @@ class Request:
     path: str
     query: dict[str, list[str]]
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
 
     def param(self, name: str, default: str | None = None) -> str | None:
-        """A query parameter, case-insensitive (SCB accepts valueCodes and valuecodes alike)."""
+        """A query parameter, case-insensitive (PxWebApi accepts valueCodes and valuecodes alike)."""
         for key, values in self.query.items():
             if key.lower() == name.lower():
                 return values[-1]
         return default
 
+    def params(self, name: str) -> list[str]:
+        """Every value of a repeatable parameter (``outputFormatParams=A&outputFormatParams=B``)."""
+        return [value for key, values in self.query.items() if key.lower() == name.lower() for value in values]
+
     def bracketed(self, name: str) -> dict[str, str]:
         """Deep-object parameters such as ``codelist[Alder]=agg_Ålder10årJ`` as {"Alder": "agg_Ålder10årJ"}."""
         prefix = name.lower() + "["
-        return {key[len(prefix):-1]: values[-1] for key, values in self.query.items()
+        return {key[len(prefix):-1]: ",".join(values) for key, values in self.query.items()
                 if key.lower().startswith(prefix) and key.endswith("]")}
+
+    def segments(self, prefix: str) -> list[str]:
+        """The path after ``prefix``, split and percent-decoded (``agg_%C3%85lder10%C3%A5rJ`` is agg_Ålder10årJ)."""
+        return [unquote(part) for part in self.path[len(prefix):].split("/") if part]
 
 
 class LoopbackServer:
-    """A replay server running in a background thread; use as a context manager."""
+    """An emulator running in a background thread; use as a context manager."""
 
     name = "replay"
+    fixed_window = False
 
     def __init__(self, max_calls: int, window_seconds: float, host: str = "127.0.0.1", port: int = 0) -> None:
         self.faults = FaultSet()
         self.log: list[CallRecord] = []
-        self.window = CallWindow(max_calls, window_seconds)
+        self.window = CallWindow(max_calls, window_seconds, self.fixed_window)
         self._log_lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
@@ -114,8 +147,23 @@ class LoopbackServer:
         """(endpoint kind, table id or None, reply) for a request."""
         raise NotImplementedError
 
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods a path answers (405 with Allow for the others)."""
+        return ["GET"]
+
     def damage_content(self, fault: Fault, reply: Reply) -> Reply:
         return reply
+
+    def too_many_requests(self, wait_seconds: float) -> Reply:
+        seconds = max(1, math.ceil(wait_seconds))
+        reply = problem(429, "Too many requests", f"You have reached the threshold for request limiting: "
+                                                  f"{self.window.max_calls} requests per "
+                                                  f"{self.window.window_seconds:g} s.")
+        reply.headers["Retry-After"] = str(seconds)
+        return reply
+
+    def admitted_headers(self, client: str) -> dict[str, str]:
+        return {}
 
     # -- life cycle ---------------------------------------------------------------------------------------------
     @property
@@ -149,7 +197,7 @@ class LoopbackServer:
         """Back to the recordings as they are: no faults, an empty call log and call window."""
         self.faults.clear()
         self.reset_log()
-        self.window = CallWindow(self.window.max_calls, self.window.window_seconds)
+        self.window = CallWindow(self.window.max_calls, self.window.window_seconds, self.fixed_window)
 
     def reset_log(self) -> None:
         with self._log_lock:
@@ -167,14 +215,10 @@ class LoopbackServer:
     # -- one call -----------------------------------------------------------------------------------------------
     def answer(self, request: Request, client: str) -> tuple[str, str | None, Reply | Fault]:
         wait = self.window.admit(client)  # counted on arrival, as SCB counts calls
-        kind, table, reply = self.route(request)
         if wait is not None:
-            seconds = max(1, math.ceil(wait))
-            reply = problem(429, "Too many requests",
-                            f"You have reached the threshold for request limiting: {self.window.max_calls} "
-                            f"requests per {self.window.window_seconds:g} s.")
-            reply.headers = {"Retry-After": str(seconds)}
-            return kind, table, reply
+            return "limit", None, self.too_many_requests(wait)
+        kind, table, reply = self._routed(request)
+        reply.headers.update(self.admitted_headers(client))
         fault = self.faults.take(kind, table)
         if fault is None:
             return kind, table, reply
@@ -192,6 +236,23 @@ class LoopbackServer:
             body, content_type = damage_body(fault, reply.body)
             return kind, table, Reply(200, body, content_type or reply.content_type, reply.headers)
         return kind, table, self.damage_content(fault, reply)
+
+    def _routed(self, request: Request) -> tuple[str, str | None, Reply]:
+        allowed = self.allowed_methods(request.path)
+        if request.method == "OPTIONS":
+            if "access-control-request-method" in request.headers:  # a CORS preflight
+                headers = {"Access-Control-Allow-Origin": "*"}
+                if "access-control-request-headers" in request.headers:
+                    headers["Access-Control-Allow-Headers"] = request.headers["access-control-request-headers"]
+                return "preflight", None, Reply(204, b"", "text/plain", headers)
+            return "options", None, Reply(200, b"", "text/plain", {"Allow": ", ".join(allowed + ["OPTIONS"])})
+        if request.method not in allowed:
+            return "method", None, Reply(405, b"", "text/plain", {"Allow": ", ".join(allowed)})
+        try:
+            return self.route(request)
+        except Exception:  # a request the emulator did not foresee still gets an answer, and the log says why
+            log.exception("%s: %s %s failed", self.name, request.method, request.path)
+            return "error", None, problem(500, "Internal Server Error", "the emulator failed on this request")
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -211,11 +272,28 @@ class LoopbackServer:
             def do_POST(self) -> None:
                 self._serve("POST")
 
+            def do_HEAD(self) -> None:
+                self._serve("HEAD")
+
+            def do_PUT(self) -> None:
+                self._serve("PUT")
+
+            def do_DELETE(self) -> None:
+                self._serve("DELETE")
+
+            def do_PATCH(self) -> None:
+                self._serve("PATCH")
+
+            def do_OPTIONS(self) -> None:
+                self._serve("OPTIONS")
+
             def _serve(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self._read_body()
+                if body is None:
+                    return
                 parts = urlsplit(self.path)
-                request = Request(method, parts.path, parse_qs(parts.query, keep_blank_values=True), body)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                request = Request(method, parts.path, parse_qs(parts.query, keep_blank_values=True), body, headers)
                 kind, table, outcome = server.answer(request, self.client_address[0])
                 if isinstance(outcome, Fault):
                     if outcome.kind == "reset":
@@ -223,19 +301,31 @@ class LoopbackServer:
                         self._reset_connection()
                         return
                     time.sleep(outcome.seconds)  # slow: the client has usually given up by now
-                    outcome = server.route(request)[2]
+                    outcome = server._routed(request)[2]
+                if "origin" in headers and "Access-Control-Allow-Origin" not in outcome.headers:
+                    outcome.headers["Access-Control-Allow-Origin"] = "*"
                 server._record(CallRecord(kind, method, self.path, outcome.status, table, time.time()))
-                self._send(outcome)
+                self._send(outcome, with_body=method != "HEAD")
 
-            def _send(self, reply: Reply) -> None:
+            def _read_body(self) -> bytes | None:
+                declared = self.headers.get("Content-Length") or "0"
+                if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+                    self.close_connection = True
+                    self._send(problem(413 if declared.isdigit() else 400, "Bad Request",
+                                       f"Content-Length {declared!r} is not a size this API accepts"))
+                    return None
+                return self.rfile.read(int(declared)) if int(declared) else b""
+
+            def _send(self, reply: Reply, with_body: bool = True) -> None:
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", reply.content_type)
                     self.send_header("Content-Length", str(len(reply.body)))
-                    for key, value in (reply.headers or {}).items():
+                    for key, value in reply.headers.items():
                         self.send_header(key, value)
                     self.end_headers()
-                    self.wfile.write(reply.body)
+                    if with_body:
+                        self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
 

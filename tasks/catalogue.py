@@ -66,15 +66,19 @@ class _Source(Strict):
 
 class PxWebSource(_Source):
     api: Literal["pxweb"]
-    table: str
+    table: str = Field(pattern=r"^[A-Za-z0-9_]+$")  # joined into the API path: nothing else may get in
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")  # default: the API's (settings)
     selection: dict[str, VariableSpec]
+    # Offline runs only: what the recordings hold, where that is less than the live selection (the emulator refuses
+    # a selection that reaches unrecorded cells, as it must; it never answers with less).
+    replay_selection: dict[str, VariableSpec] = {}
     columns: ColumnMap
     breakdown: list[str] = []
     codes: dict[str, dict[str, str]] = {}
     derive_totals: list[Literal["sex", "age"]] = []
     transform: str | None = None  # a named function in tasks/fetch/transforms.py, applied to the tidy batch
 
-    @field_validator("selection", mode="before")
+    @field_validator("selection", "replay_selection", mode="before")
     @classmethod
     def _lists_are_value_specs(cls, value: Any) -> Any:
         # `Kon: ["*"]` is shorthand for `Kon: {values: ["*"]}`, `Hustyp: eliminate` for `{eliminate: true}`.
@@ -86,6 +90,9 @@ class PxWebSource(_Source):
     @property
     def metric_variable(self) -> str:
         return "ContentsCode"
+
+    def selection_for(self, on_replay: bool) -> dict[str, VariableSpec]:
+        return {**self.selection, **self.replay_selection} if on_replay else self.selection
 
 
 class YearRange(Strict):

@@ -125,8 +125,11 @@ class Regions:
     def region_sets(self) -> dict[str, list[str]]:
         """Named sets that a source selection may reference as ``$name``. Municipalities include historical codes:
         a table only has the codes of its years, and the selection keeps those it has."""
+        per_county = {f"municipalities_in_{county}": [r.code for r in self.regions if r.level == "municipality"
+                                                      and r.county_code == county]
+                      for county in self.county_codes}
         return {"counties": self.county_codes, "municipalities": self.municipality_codes + self.historical_codes,
-                "oms": self.all_codes}
+                "oms": self.all_codes, **per_county}
 
 
 def _read_yaml(path: Path) -> Any:

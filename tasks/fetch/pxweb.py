@@ -86,15 +86,16 @@ class PxWebClient:
             self.caller.limiter.reconfigure(self._limits.max_calls, self._limits.window_seconds)
         return self._limits
 
-    def metadata(self, table_id: str, codelists: dict[str, str] | None = None) -> RawResponse:
-        params = {"lang": self.language, "outputFormat": "json-stat2"}
+    def metadata(self, table_id: str, codelists: dict[str, str] | None = None,
+                 language: str | None = None) -> RawResponse:
+        params = {"lang": language or self.language}
         params.update({f"codelist[{variable}]": codelist for variable, codelist in (codelists or {}).items()})
         return self.caller.call("GET", f"/tables/{table_id}/metadata", "metadata", params=params)
 
-    def fetch(self, table_id: str, selection: Selection) -> RawResponse:
+    def fetch(self, table_id: str, selection: Selection, language: str | None = None) -> RawResponse:
         # POST with an explicit selection: a call without one gets only SCB's default selection.
         return self.caller.call("POST", f"/tables/{table_id}/data", "data",
-                                params={"lang": self.language, "outputFormat": "json-stat2"},
+                                params={"lang": language or self.language, "outputFormat": "json-stat2"},
                                 json_body=selection.as_api())
 
 
@@ -117,14 +118,15 @@ def in_period_range(period: str, first_year: int | None, last_year: int | None) 
 
 
 def plan_selections(source: PxWebSource, metadata: TableMetadata, region_sets: dict[str, list[str]],
-                    max_cells: int, first_year: int | None = None, last_year: int | None = None) -> list[Selection]:
+                    max_cells: int, first_year: int | None = None, last_year: int | None = None,
+                    on_replay: bool = False) -> list[Selection]:
     """The calls needed for one source: its selection resolved, limited to the period range, split by cells."""
     requested = {
         variable: {"values": expand_region_sets(spec.values, metadata.variables.get(variable, []), region_sets),
                    "codelist": spec.codelist, "eliminate": spec.eliminate}
-        for variable, spec in source.selection.items()
+        for variable, spec in source.selection_for(on_replay).items()
     }
-    selection = resolve_selection(requested, metadata.variables, metadata.eliminable)
+    selection = resolve_selection(requested, metadata.variables, metadata.eliminable, metadata.time_variable)
     period_variable = source.columns.period
     periods = tuple(p for p in selection.values_of(period_variable) if in_period_range(p, first_year, last_year))
     if not periods:

@@ -44,7 +44,7 @@ def fetch_pxweb_source(ctx: RunContext, source: PxWebSource) -> FetchedSource:
     result = FetchedSource(source)
     client = ctx.pxweb
     limits = client.limits()
-    raw_metadata = client.metadata(source.table, ctx.codelists(source))
+    raw_metadata = client.metadata(source.table, ctx.codelists(source), source.language)
     result.calls += raw_metadata.attempts
     result.landed.append(land_raw_response(raw_metadata, landing_dir=ctx.landing_dir, source_id=source.id,
                                            table=source.table, kind="metadata",
@@ -52,7 +52,7 @@ def fetch_pxweb_source(ctx: RunContext, source: PxWebSource) -> FetchedSource:
     metadata = parse_table_metadata(source.table, raw_metadata.body)
     result.updated = metadata.updated
     selections = plan_selections(source, metadata, ctx.regions.region_sets(), limits.max_cells,
-                                 ctx.first_year, ctx.last_year)
+                                 ctx.first_year, ctx.last_year, ctx.on_replay)
     result.planned_calls = len(selections)
     result.planned_cells = sum(s.cells for s in selections)
     result.period_span(list({p for s in selections for p in s.values_of(source.columns.period)}))
@@ -64,7 +64,7 @@ def fetch_pxweb_source(ctx: RunContext, source: PxWebSource) -> FetchedSource:
             result.data.append(previous)
             result.reused += 1
             continue
-        raw = client.fetch(source.table, selection)
+        raw = client.fetch(source.table, selection, source.language)
         result.calls += raw.attempts
         landed = land_raw_response(raw, landing_dir=ctx.landing_dir, source_id=source.id, table=source.table,
                                    kind="data", source_updated=metadata.updated, run_id=ctx.run_id)

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 # PxWebApi 2 value expressions (PxWeb 2 docs): * and ? wildcards, top(n[,offset]), bottom(n[,offset]),
-# from(code), to(code), range(code1,code2). Anything else is a plain value code.
+# from(code), to(code), range(code1,code2). Anything else is a plain value code. For the time variable SCB's top()
+# means the latest periods and bottom() the earliest (PxWebApi's SelectionExpressions).
 _EXPRESSION = re.compile(r"^(top|bottom|from|to|range)\((.*)\)$", re.IGNORECASE)
 
 
@@ -60,19 +61,19 @@ class Selection:
 
 
 def expand_value_expressions(expressions: list[str] | tuple[str, ...], available: list[str],
-                             variable: str = "?") -> list[str]:
+                             variable: str = "?", is_time: bool = False) -> list[str]:
     """Resolve value codes and expressions to the table's codes, keeping the table's order, without duplicates."""
     chosen: set[str] = set()
     for expression in expressions:
-        chosen.update(_expand_one(str(expression).strip(), available, variable))
+        chosen.update(_expand_one(str(expression).strip(), available, variable, is_time))
     return [code for code in available if code in chosen]
 
 
-def _expand_one(expression: str, available: list[str], variable: str) -> list[str]:
+def _expand_one(expression: str, available: list[str], variable: str, is_time: bool) -> list[str]:
     match = _EXPRESSION.match(expression)
     if match:
         return _expand_function(match.group(1).lower(), [a.strip() for a in match.group(2).split(",")], available,
-                                variable)
+                                variable, is_time)
     if "*" in expression or "?" in expression:
         return [code for code in available if fnmatch.fnmatchcase(code, expression)]
     if expression not in available:
@@ -80,7 +81,8 @@ def _expand_one(expression: str, available: list[str], variable: str) -> list[st
     return [expression]
 
 
-def _expand_function(name: str, args: list[str], available: list[str], variable: str) -> list[str]:
+def _expand_function(name: str, args: list[str], available: list[str], variable: str,
+                     is_time: bool = False) -> list[str]:
     def position(code: str) -> int:
         if code not in available:
             raise SelectionError(f"value {code!r} in {name}() does not exist for variable {variable!r}")
@@ -91,7 +93,8 @@ def _expand_function(name: str, args: list[str], available: list[str], variable:
             count, offset = int(args[0]), int(args[1]) if len(args) > 1 else 0
         except ValueError as err:
             raise SelectionError(f"{name}() needs integers, got {args} for {variable!r}") from err
-        ordered = available if name == "top" else list(reversed(available))
+        from_end = (name == "top") == is_time
+        ordered = list(reversed(available)) if from_end else available
         return ordered[offset: offset + count]
     if name == "from":
         return available[position(args[0]):]
@@ -103,7 +106,7 @@ def _expand_function(name: str, args: list[str], available: list[str], variable:
 
 
 def resolve_selection(requested: dict[str, dict], table_values: dict[str, list[str]],
-                      eliminable: dict[str, str | None] | None = None) -> Selection:
+                      eliminable: dict[str, str | None] | None = None, time_variable: str | None = None) -> Selection:
     """Resolve a requested selection against the table's variables, in the table's variable order.
 
     ``requested`` maps variable code to ``{"values": [...], "codelist": optional, "eliminate": optional}``
@@ -123,7 +126,7 @@ def resolve_selection(requested: dict[str, dict], table_values: dict[str, list[s
             continue  # not sent: SCB sums over it
         if variable in requested:
             spec = requested[variable]
-            values = expand_value_expressions(spec["values"], available, variable)
+            values = expand_value_expressions(spec["values"], available, variable, variable == time_variable)
             codelist = spec.get("codelist")
         else:
             elimination = (eliminable or {}).get(variable)

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from replay.faults import Fault
-from replay.kolada_server import KoladaReplayServer
+from replay.kolada.server import KoladaReplayServer
 from replay.loopback import CallWindow
 from tasks.fetch.http import HttpCaller, SourceHTTPError
 from tasks.fetch.jsonstat import ResponseFormatError

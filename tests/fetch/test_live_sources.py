@@ -8,14 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from replay.cubes import metadata_template
-from replay.pxweb_server import PROJECT_RECORDINGS
+from replay.pxweb.recordings import load_recordings
+from replay.pxweb.server import PROJECT_RECORDINGS
 from tasks.config import load_regions, load_sources
 from tasks.fetch.http import encode_json_body
 from tasks.fetch.pxweb import parse_table_metadata, plan_selections
 from tests.conftest import shared_path
 
 SCB_DIRS = (shared_path() / "scb", PROJECT_RECORDINGS)
+
+
+def metadata_template(scb_dirs: tuple[Path, ...], table_id: str) -> dict | None:
+    """SCB's own metadata document of the table (Swedish), where one was recorded."""
+    table = load_recordings(*scb_dirs).table(table_id)
+    return table.metadata.get("sv") if table is not None and table.metadata_recorded else None
+
 SCB_SOURCES = [s for s in load_sources() if s.api == "pxweb" and s.only_on != "replay"]
 # Live-only sources must be checkable; the others are checked where SCB's metadata was recorded (their recorded
 # data is checked by every replay run anyway).

@@ -30,8 +30,11 @@ def test_metadata_lists_real_variables(metadata) -> None:
 
 def test_expressions_follow_pxweb(metadata) -> None:
     months = metadata.variables["Tid"]
-    assert expand_value_expressions(["top(2)"], months) == ["2025M01", "2025M02"]
-    assert expand_value_expressions(["bottom(1)"], months) == ["2026M04"]
+    # For the time variable SCB's TOP is the latest periods, BOTTOM the earliest; for others, first and last.
+    assert expand_value_expressions(["top(2)"], months, "Tid", is_time=True) == ["2026M03", "2026M04"]
+    assert expand_value_expressions(["bottom(1)"], months, "Tid", is_time=True) == ["2025M01"]
+    assert expand_value_expressions(["top(2)"], metadata.variables["Kon"]) == ["TotSa", "1"]
+    assert expand_value_expressions(["bottom(1)"], metadata.variables["Kon"]) == ["2"]
     assert expand_value_expressions(["from(2026M03)"], months) == ["2026M03", "2026M04"]
     assert expand_value_expressions(["range(2025M11,2026M01)"], months) == ["2025M11", "2025M12", "2026M01"]
     assert expand_value_expressions(["2026*"], months) == ["2026M01", "2026M02", "2026M03", "2026M04"]

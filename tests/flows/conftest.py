@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.kolada_server import KoladaReplayServer
-from replay.pxweb_server import PxWebReplayServer, ReplayLimits
+from replay.kolada.server import KoladaReplayServer
+from replay.pxweb.server import PxWebReplayServer, ReplayLimits
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,7 +11,7 @@ import pytest
 
 from flows.pipeline import RunFailed, nightly
 from replay.faults import Fault
-from replay.pxweb_server import PxWebReplayServer, ReplayLimits
+from replay.pxweb.server import PxWebReplayServer, ReplayLimits
 from tasks.load.warehouse import connect_read_only
 
 SOURCES = ["population_county_month", "population_municipality_year", "population_county_sex_2007_2008"]

@@ -16,7 +16,7 @@ import pytest
 
 from flows.pipeline import RunFailed, nightly
 from replay.faults import Fault
-from replay.pxweb_server import PxWebReplayServer, ReplayLimits
+from replay.pxweb.server import PxWebReplayServer, ReplayLimits
 from tasks.load.warehouse import connect_read_only
 
 SOURCE = "population_county_month"  # TAB6471: one metadata and one data call per run

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flows.pipeline import nightly
-from replay.cubes import cube_from_px
+from replay.pxweb.cube import cube_from_px
 from tasks.config import load_regions
 from tasks.load.warehouse import connect_read_only
 from tests.conftest import recorded_cells

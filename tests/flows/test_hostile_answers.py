@@ -12,7 +12,7 @@ import pytest
 
 from flows.pipeline import RunFailed, nightly
 from replay.faults import Fault
-from replay.pxweb_server import PxWebReplayServer, ReplayLimits
+from replay.pxweb.server import PxWebReplayServer, ReplayLimits
 from tasks.load.warehouse import connect_read_only
 from tests.conftest import recorded_sum
 

@@ -18,7 +18,7 @@ import pytest
 
 from flows.pipeline import backfill, nightly
 from replay.faults import Fault
-from replay.pxweb_server import PxWebReplayServer, ReplayLimits
+from replay.pxweb.server import PxWebReplayServer, ReplayLimits
 from tasks.load.warehouse import connect_read_only
 
 SOURCE = "population_county_month"

@@ -1,0 +1,1 @@
+"""The PxWebApi 2 emulator: SCB's API on loopback, answering from SCB's recorded answers."""
