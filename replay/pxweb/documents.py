@@ -134,10 +134,15 @@ def _data_dimension(document: dict, variable: str, codes: list[str], elimination
         out["note"] = spec["note"]
     chosen = {"index": {code: i for i, code in enumerate(codes)},
               "label": {code: category.get("label", {}).get(code, code) for code in codes}}
-    for key in ("note", "unit"):
-        part = {code: category[key][code] for code in codes if code in category.get(key, {})}
-        if part:
-            chosen[key] = part
+    mandatory = spec.get("extension", {}).get("categoryNoteMandatory", {})
+    # SCB's data answers keep a value's notes only where the notes are mandatory (genuine answers: TAB1212's
+    # Heby note is kept, its ContentsCode note is not).
+    notes = {code: category["note"][code] for code in codes if code in category.get("note", {}) and code in mandatory}
+    if notes:
+        chosen["note"] = notes
+    units = {code: category["unit"][code] for code in codes if code in category.get("unit", {})}
+    if units:
+        chosen["unit"] = units
     out["category"] = chosen
     extension = {k: v for k, v in spec.get("extension", {}).items() if k != "codelists"}
     all_values = set(codes) == set(category.get("index", {}))
@@ -147,9 +152,12 @@ def _data_dimension(document: dict, variable: str, codes: list[str], elimination
     if extension["elimination"] and elimination_value in codes:
         extension = {"elimination": True, "eliminationValueCode": elimination_value,
                      **{k: v for k, v in extension.items() if k != "elimination"}}
-    for key in ("refperiod", "measuringType", "priceType", "adjustment", "alternativeText", "basePeriod"):
+    for key in ("refperiod", "measuringType", "priceType", "adjustment", "alternativeText", "basePeriod",
+                "categoryNoteMandatory"):
         if isinstance(extension.get(key), dict):
             extension[key] = {code: text for code, text in extension[key].items() if code in codes}
+    if not extension.get("categoryNoteMandatory", True):
+        del extension["categoryNoteMandatory"]
     out["extension"] = extension
     if "link" in spec:
         out["link"] = spec["link"]

@@ -35,14 +35,16 @@ def select_values(expressions: list[str], available: list[str], variable: str, i
     """The codes an expression list selects, in the table's order; an expression that finds nothing is an error."""
     by_lower = {code.lower(): code for code in available}
     chosen: list[str] = []
+    literals: set[str] = set()
     for expression in expressions:
         found = _evaluate(expression.strip(), available, by_lower, variable, is_time)
         if not found:
             raise SelectionProblem("Non-existent value", f"{expression!r} selects no value of variable {variable!r}")
-        duplicates = [code for code in found if code in chosen and not _is_pattern(expression)]
-        if duplicates:
-            raise SelectionProblem("Illegal selection expression",
-                                   f"value {duplicates[0]!r} of variable {variable!r} is asked for twice")
+        if not _is_pattern(expression):  # SCB fails on a value code written twice (it answers 500; we say why)
+            if found[0] in literals:
+                raise SelectionProblem("Illegal selection expression",
+                                       f"value {found[0]!r} of variable {variable!r} is asked for twice")
+            literals.add(found[0])
         chosen.extend(code for code in found if code not in chosen)
     order = {code: i for i, code in enumerate(available)}
     return sorted(chosen, key=order.__getitem__)

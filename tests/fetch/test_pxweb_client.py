@@ -15,7 +15,14 @@ from replay.pxweb.server import PxWebReplayServer, ReplayLimits
 from tasks.config import load_code_maps, load_regions, load_sources
 from tasks.fetch.http import HttpCaller, SourceHTTPError, SourceUnavailable, check_host_resolves
 from tasks.fetch.jsonstat import parse_jsonstat_dataset
-from tasks.fetch.pxweb import OFFLINE_HINT, ApiLimits, PxWebClient, parse_table_metadata, plan_selections
+from tasks.fetch.pxweb import (
+    OFFLINE_HINT,
+    ApiLimits,
+    PxWebClient,
+    expand_region_sets,
+    parse_table_metadata,
+    plan_selections,
+)
 from tasks.fetch.rate_limit import SlidingWindowLimiter
 from tasks.fetch.selection import minimum_calls
 from tasks.fetch.tidy import Lineage, tidy_batch
@@ -151,3 +158,24 @@ def test_an_eliminated_variable_is_summed_and_not_counted_against_the_cell_limit
         by_type = requests.post(f"{server.base_url}/tables/TAB2538/data", json=body, timeout=5).json()
     assert summed["id"] == ["Region", "ContentsCode", "Tid"]
     assert summed["value"] == [by_type["value"][0] + by_type["value"][1], by_type["value"][2] + by_type["value"][3]]
+
+
+def test_the_client_reads_scbs_full_metadata_of_every_recorded_table(shared_dir) -> None:
+    """The emulator serves SCB's own metadata documents; the client reads every one of them as SCB wrote it, and
+    the named region sets expand against the full code lists (e.g. 7 counties among TAB6471's 312 regions)."""
+    regions = load_regions().region_sets()
+    with PxWebReplayServer(shared_dir, ReplayLimits(max_calls=10_000, window_seconds=1)) as server:
+        client = _client(server)
+        tables = [t for t in server.recordings.tables.values() if t.metadata_recorded and "sv" in t.languages]
+        assert len(tables) >= 15
+        for table in tables:
+            metadata = parse_table_metadata(table.table_id, client.metadata(table.table_id).body)
+            scb = table.metadata["sv"]
+            assert list(metadata.variables) == scb["id"], table.table_id
+            assert [len(codes) for codes in metadata.variables.values()] == scb["size"], table.table_id
+        tab6471 = parse_table_metadata("TAB6471", client.metadata("TAB6471").body)
+    assert len(tab6471.variables["Region"]) == 312
+    counties = expand_region_sets(["$counties"], tab6471.variables["Region"], regions)
+    assert counties == ["01", "03", "04", "05", "18", "19", "21"]
+    municipalities = expand_region_sets(["$municipalities"], tab6471.variables["Region"], regions)
+    assert len(municipalities) == 88  # today's 88; Heby's old code 1917 is not in a table from 2025
