@@ -81,7 +81,8 @@ def _progress_bar() -> Iterator[None]:
 
 def _check_config(sources: list[str] | None) -> None:
     """Read every YAML file before anything starts: a config error is one line and exit code 2."""
-    from tasks.config import ConfigError, load_code_maps, load_regions, load_settings, load_sources, select_sources
+    from tasks.config import ConfigError, load_code_maps, load_settings, load_sources, select_sources
+    from tasks.regions import load_regions
 
     try:
         load_settings()

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Frequency = Literal["monthly", "quarterly", "yearly"]
 
@@ -60,7 +61,7 @@ class _Source(Strict):
     why: str
     frequency: Frequency
     indicators: dict[str, IndicatorMapping]
-    expectations: str
+    expectations: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # a suite in expectations/ (checked when loading)
     only_on: Literal["replay", "live"] | None = None  # replay: recorded example tables; live: nothing recorded
 
 
@@ -96,12 +97,27 @@ class PxWebSource(_Source):
 
 
 class YearRange(Strict):
-    first: int = Field(alias="from")
-    last: int | None = Field(default=None, alias="to")  # None: up to the current year
+    first: int = Field(alias="from", ge=1950, le=2100)
+    last: int | None = Field(default=None, alias="to", ge=1950, le=2100)  # None: up to the current year
+
+    @model_validator(mode="after")
+    def _ordered(self) -> YearRange:
+        if self.last is not None and self.last < self.first:
+            raise ValueError(f"years: from {self.first} is after to {self.last}")
+        return self
 
 
 class KoladaSource(_Source):
     api: Literal["kolada"]
+
+    @field_validator("indicators")
+    @classmethod
+    def _kpi_ids(cls, value: dict) -> dict:
+        bad = [kpi for kpi in value if not re.fullmatch(r"[A-Z][0-9]{5}", kpi)]  # joined into Kolada's URL paths
+        if bad:
+            raise ValueError(f"{bad} are not Kolada KPI ids (a letter and five digits, e.g. N03702)")
+        return value
+
     regions: list[str]  # region codes or $sets, as for SCB; mapped to Kolada's ids
     years: YearRange
 

@@ -9,18 +9,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, StrictStr, TypeAdapter, ValidationError
 
 from tasks.catalogue import FocusArea, Indicator, SourceConfig, Strict
 from tasks.fetch.transforms import TRANSFORMS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
 
 def config_dir() -> Path:
@@ -45,6 +44,7 @@ class ApiSettings(Strict):
     max_retry_after_seconds: float = Field(default=300, gt=0)  # the longest wait a 429/503 may ask for
     max_response_bytes: int = Field(default=64 * 2**20, gt=0)  # an answer larger than this is refused
     max_call_seconds: float = Field(default=300, gt=0)  # one whole call, however slowly the bytes come
+    max_calls_per_source: int = Field(default=500, ge=1)  # a source planning more is refused, not started
 
 
 class ScbSettings(ApiSettings):
@@ -59,7 +59,7 @@ class PathSettings(Strict):
     warehouse: Path
     data_dir: Path
     shared_dir: Path
-    writer_wait_seconds: float = 1800  # how long a run waits for another run's write to finish
+    writer_wait_seconds: float = Field(default=1800, ge=0)  # how long a run waits for another run's write
 
 
 class Settings(Strict):
@@ -68,76 +68,31 @@ class Settings(Strict):
     paths: PathSettings
 
 
-@dataclass(frozen=True)
-class Region:
-    code: str
-    name: str
-    short_name: str
-    level: str  # "county" | "municipality"
-    county_code: str
-    kolada_id: str
-    nuts3: str | None = None
-    nuts2: str | None = None
-    valid_from: date | None = None  # None: since before 1971
-    valid_to: date | None = None  # None: in use today
-    successor: str | None = None  # for a code no longer in use: today's code for the same area
-
-    @property
-    def is_current(self) -> bool:
-        return self.valid_to is None
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key written twice in one mapping is an error, not "the last one wins"."""
 
 
-@dataclass(frozen=True)
-class RegionChange:
-    effective: date
-    type: str
-    code: str
-    name: str
-    from_code: str
-    county: str
-    from_county: str | None
-    note: str
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
 
 
-@dataclass(frozen=True)
-class Regions:
-    regions: tuple[Region, ...]
-    changes: tuple[RegionChange, ...]
-
-    @property
-    def county_codes(self) -> list[str]:
-        return [r.code for r in self.regions if r.level == "county"]
-
-    @property
-    def municipality_codes(self) -> list[str]:
-        """Today's 88 municipalities."""
-        return [r.code for r in self.regions if r.level == "municipality" and r.is_current]
-
-    @property
-    def historical_codes(self) -> list[str]:
-        """Codes no longer in use that older tables still carry (Heby as 1917 in Västmanland until 2006)."""
-        return [r.code for r in self.regions if not r.is_current]
-
-    @property
-    def all_codes(self) -> list[str]:
-        return [r.code for r in self.regions]
-
-    def region_sets(self) -> dict[str, list[str]]:
-        """Named sets that a source selection may reference as ``$name``. Municipalities include historical codes:
-        a table only has the codes of its years, and the selection keeps those it has."""
-        per_county = {f"municipalities_in_{county}": [r.code for r in self.regions if r.level == "municipality"
-                                                      and r.county_code == county]
-                      for county in self.county_codes}
-        return {"counties": self.county_codes, "municipalities": self.municipality_codes + self.historical_codes,
-                "oms": self.all_codes, **per_county}
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except FileNotFoundError as err:
         raise ConfigError(f"{path}: file not found") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: is not UTF-8 text (byte {err.start}); is it the right file?") from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -145,7 +100,7 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}:{where} is not valid YAML: {problem}") from err
 
 
-def _one_line(err: ValidationError, path: Path, what: str) -> ConfigError:
+def one_line_error(err: ValidationError, path: Path, what: str) -> ConfigError:
     first = err.errors()[0]
     loc = list(first["loc"])
     if loc and loc[0] in ("pxweb", "kolada"):  # the API a source was validated as: the message names it already
@@ -153,6 +108,19 @@ def _one_line(err: ValidationError, path: Path, what: str) -> ConfigError:
     location = ".".join(str(p) for p in loc)
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
     return ConfigError(f"{path}: {what}: {location}: {first['msg']}{more}")
+
+
+def _env_number(variable: str, configured: float, path: Path) -> float:
+    text = os.environ.get(variable)
+    if text is None:
+        return configured
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"environment variable {variable}={text!r} is not a number of seconds ({path})") from None
+    if not 0 <= value < float("inf"):
+        raise ConfigError(f"environment variable {variable}={text!r} must be 0 or more seconds ({path})")
+    return value
 
 
 def _env_path(variable: str, configured: Path) -> Path:
@@ -170,7 +138,7 @@ def _with_env_overrides(section: Strict, prefix: str, path: Path) -> Strict:
     try:
         return type(section).model_validate({**section.model_dump(), **updates})
     except ValidationError as err:
-        raise _one_line(err, path, f"environment override {prefix}*") from err
+        raise one_line_error(err, path, f"environment override {prefix}*") from err
 
 
 @contextmanager
@@ -190,63 +158,38 @@ def environment_overrides(values: dict[str, str]) -> Iterator[None]:
 
 def load_settings(directory: Path | None = None) -> Settings:
     path = (directory or config_dir()) / "settings.yaml"
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as err:
-        raise _one_line(err, path, "settings") from err
+        raise one_line_error(err, path, "settings") from err
     scb = _with_env_overrides(settings.scb, "OMS_SCB_", path)
     kolada = _with_env_overrides(settings.kolada, "OMS_KOLADA_", path)
     paths = PathSettings(
         warehouse=_env_path("OMS_WAREHOUSE", settings.paths.warehouse),
         data_dir=_env_path("OMS_DATA_DIR", settings.paths.data_dir),
         shared_dir=_env_path("OMS_SHARED_DIR", settings.paths.shared_dir),
-        writer_wait_seconds=float(os.environ.get("OMS_WRITER_WAIT_SECONDS", settings.paths.writer_wait_seconds)),
+        writer_wait_seconds=_env_number("OMS_WRITER_WAIT_SECONDS", settings.paths.writer_wait_seconds, path),
     )
     return Settings(scb=scb, kolada=kolada, paths=paths)
 
 
-def load_regions(directory: Path | None = None) -> Regions:
-    path = (directory or config_dir()) / "regions.yaml"
-    raw = _read_yaml(path)
-    try:
-        counties = {c["code"]: c for c in raw["counties"]}
-        changes = [
-            RegionChange(c["effective"], c["type"], c["code"], c["name"], c["from"], c["county"],
-                         c.get("from_county"), c["note"])
-            for c in raw.get("changes", [])
-        ]
-        created = {c.code: c.effective for c in changes}
-        regions = [
-            Region(c["code"], c["name"], c["short_name"], "county", c["code"], c["kolada_id"], c["nuts3"], c["nuts2"])
-            for c in raw["counties"]
-        ] + [
-            Region(m["code"], m["name"], m["short_name"], "municipality", m["county"], m["code"],
-                   counties[m["county"]]["nuts3"], counties[m["county"]]["nuts2"], valid_from=created.get(m["code"]))
-            for m in raw["municipalities"]
-        ] + [_retired_code(change, counties) for change in changes if change.type == "county_transfer"]
-    except (KeyError, TypeError) as err:
-        raise ConfigError(f"{path}: missing or malformed field {err}") from err
-    return Regions(tuple(regions), tuple(changes))
-
-
-def _retired_code(change: RegionChange, counties: dict[str, dict]) -> Region:
-    """A municipality that moved county got a new code; its old one (Heby 1917) lives on in older tables."""
-    county = counties.get(change.from_county, {})
-    return Region(change.from_code, f"{change.name} kommun", change.name, "municipality", change.from_county,
-                  change.from_code, county.get("nuts3"), county.get("nuts2"),
-                  valid_to=change.effective - timedelta(days=1), successor=change.code)
+_CODE_MAPS = TypeAdapter(dict[StrictStr, dict[StrictStr, StrictStr]])
 
 
 def load_code_maps(directory: Path | None = None) -> dict[str, dict[str, str]]:
-    raw = _read_yaml((directory or config_dir()) / "codes.yaml") or {}
-    return {column: {str(k): str(v) for k, v in mapping.items()} for column, mapping in raw.items()}
+    """config/codes.yaml: column -> {source code: our code}, every code a quoted string."""
+    path = (directory or config_dir()) / "codes.yaml"
+    try:
+        return _CODE_MAPS.validate_python(read_yaml(path) or {})
+    except ValidationError as err:
+        raise one_line_error(err, path, "code vocabulary") from err
 
 
 def load_catalogue(directory: Path | None = None) -> tuple[dict[str, FocusArea], dict[str, Indicator]]:
     """config/indicators.yaml: the ÖMS 2050 focus areas and every indicator the warehouse publishes."""
     path = (directory or config_dir()) / "indicators.yaml"
-    raw = _read_yaml(path) or {}
+    raw = read_yaml(path) or {}
     areas = {key: _validated(FocusArea, value, path, f"focus area {key}")
              for key, value in (raw.get("focus_areas") or {}).items()}
     indicators = {key: _validated(Indicator, value, path, f"indicator {key}")
@@ -262,7 +205,7 @@ def _validated(model: type[Strict], value: Any, path: Path, what: str) -> Any:
     try:
         return model.model_validate(value)
     except ValidationError as err:
-        raise _one_line(err, path, what) from err
+        raise one_line_error(err, path, what) from err
 
 
 _SOURCE = TypeAdapter(SourceConfig)
@@ -284,7 +227,7 @@ def load_sources(directory: Path | None = None) -> list[SourceConfig]:
     _, indicators = load_catalogue(directory)
     sources: list[SourceConfig] = []
     for path in sorted(((directory or config_dir()) / "sources").glob("*.yaml")):
-        raw = _read_yaml(path) or {}
+        raw = read_yaml(path) or {}
         entries = raw.get("sources") if isinstance(raw, dict) else None
         if not isinstance(entries, list):
             raise ConfigError(f"{path}: expected a top-level 'sources:' list")
@@ -294,8 +237,12 @@ def load_sources(directory: Path | None = None) -> list[SourceConfig]:
                 sources.append(_SOURCE.validate_python(
                     _with_catalogue_units(entry, indicators, f"{path}: source {name}")))
             except ValidationError as err:
-                raise _one_line(err, path, f"source {name}") from err
+                raise one_line_error(err, path, f"source {name}") from err
     for source in sources:
+        if not (EXPECTATIONS_DIR / f"{source.expectations}.json").is_file():
+            known = sorted(p.stem for p in EXPECTATIONS_DIR.glob("*.json"))
+            raise ConfigError(f"config/sources: source {source.id}: expectations {source.expectations!r} is not a "
+                              f"suite in expectations/ (known: {', '.join(known)})")
         transform = getattr(source, "transform", None)
         if transform and transform not in TRANSFORMS:
             raise ConfigError(f"config/sources: source {source.id}: transform {transform!r} is not one of "

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tasks.catalogue import SourceConfig
-from tasks.config import ApiSettings, Regions, Settings, load_catalogue, load_code_maps, load_regions, load_settings
+from tasks.config import ApiSettings, Settings, load_catalogue, load_code_maps, load_settings
 from tasks.fetch.deadline import session_with_deadlines
 from tasks.fetch.http import HttpCaller
 from tasks.fetch.kolada import KoladaClient
 from tasks.fetch.pxweb import OFFLINE_HINT, PxWebClient
 from tasks.fetch.rate_limit import SlidingWindowLimiter
+from tasks.regions import Regions, load_regions
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 

@@ -1,15 +1,170 @@
-"""Which municipalities made up a county at a given reference period, from the change history in regions.yaml.
+"""The region model: the seven counties, their municipalities and the border changes (config/regions.yaml), and
+which municipalities made up a county at a given reference period.
 
 SCB's year-end figures follow the division of 1 January of the next year (the PX files say so in NOTEX), so
 "county 19 in 2005" still contains Heby (then code 1917) and "county 03 in 2006" already does (code 0331).
+Region codes are strings with their leading zeros: an unquoted ``code: 114`` in the YAML is refused, not read as
+"114" (which matches nothing and would silently drop a municipality).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Literal
 
-from tasks.config import Regions
+from pydantic import Field, StrictStr, ValidationError
+
+from tasks.catalogue import Strict
+from tasks.config import ConfigError, config_dir, one_line_error, read_yaml
+
+CountyCode = Annotated[StrictStr, Field(pattern=r"^\d{2}$")]
+MunicipalityCode = Annotated[StrictStr, Field(pattern=r"^\d{4}$")]
+
+
+class _County(Strict):
+    code: CountyCode
+    name: StrictStr
+    short_name: StrictStr
+    kolada_id: Annotated[StrictStr, Field(pattern=r"^\d{4}$")]
+    nuts3: StrictStr
+    nuts2: StrictStr
+
+
+class _Municipality(Strict):
+    code: MunicipalityCode
+    name: StrictStr
+    short_name: StrictStr
+    county: CountyCode
+
+
+class _Change(Strict):
+    effective: date
+    type: Literal["split", "county_transfer"]
+    code: MunicipalityCode
+    name: StrictStr
+    from_code: MunicipalityCode = Field(alias="from")
+    county: CountyCode
+    from_county: CountyCode | None = None
+    note: StrictStr
+
+
+class _RegionsFile(Strict):
+    counties: list[_County] = Field(min_length=1)
+    municipalities: list[_Municipality] = Field(min_length=1)
+    changes: list[_Change] = []
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    short_name: str
+    level: str  # "county" | "municipality"
+    county_code: str
+    kolada_id: str
+    nuts3: str | None = None
+    nuts2: str | None = None
+    valid_from: date | None = None  # None: since before 1971
+    valid_to: date | None = None  # None: in use today
+    successor: str | None = None  # for a code no longer in use: today's code for the same area
+
+    @property
+    def is_current(self) -> bool:
+        return self.valid_to is None
+
+
+@dataclass(frozen=True)
+class RegionChange:
+    effective: date
+    type: str
+    code: str
+    name: str
+    from_code: str
+    county: str
+    from_county: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class Regions:
+    regions: tuple[Region, ...]
+    changes: tuple[RegionChange, ...]
+
+    @property
+    def county_codes(self) -> list[str]:
+        return [r.code for r in self.regions if r.level == "county"]
+
+    @property
+    def municipality_codes(self) -> list[str]:
+        """Today's 88 municipalities."""
+        return [r.code for r in self.regions if r.level == "municipality" and r.is_current]
+
+    @property
+    def historical_codes(self) -> list[str]:
+        """Codes no longer in use that older tables still carry (Heby as 1917 in Västmanland until 2006)."""
+        return [r.code for r in self.regions if not r.is_current]
+
+    @property
+    def all_codes(self) -> list[str]:
+        return [r.code for r in self.regions]
+
+    def region_sets(self) -> dict[str, list[str]]:
+        """Named sets that a source selection may reference as ``$name``. Municipalities include historical codes:
+        a table only has the codes of its years, and the selection keeps those it has."""
+        per_county = {f"municipalities_in_{county}": [r.code for r in self.regions if r.level == "municipality"
+                                                      and r.county_code == county]
+                      for county in self.county_codes}
+        return {"counties": self.county_codes, "municipalities": self.municipality_codes + self.historical_codes,
+                "oms": self.all_codes, **per_county}
+
+
+def load_regions(directory: Path | None = None) -> Regions:
+    path = (directory or config_dir()) / "regions.yaml"
+    try:
+        raw = _RegionsFile.model_validate(read_yaml(path))
+    except ValidationError as err:
+        raise one_line_error(err, path, "regions") from err
+    _check_regions(raw, path)
+    counties = {c.code: c for c in raw.counties}
+    changes = [RegionChange(c.effective, c.type, c.code, c.name, c.from_code, c.county, c.from_county, c.note)
+               for c in raw.changes]
+    created = {c.code: c.effective for c in changes}
+    regions = [Region(c.code, c.name, c.short_name, "county", c.code, c.kolada_id, c.nuts3, c.nuts2)
+               for c in raw.counties]
+    regions += [Region(m.code, m.name, m.short_name, "municipality", m.county, m.code, counties[m.county].nuts3,
+                       counties[m.county].nuts2, valid_from=created.get(m.code)) for m in raw.municipalities]
+    regions += [_retired_code(change, counties) for change in changes if change.type == "county_transfer"]
+    return Regions(tuple(regions), tuple(changes))
+
+
+def _check_regions(raw: _RegionsFile, path: Path) -> None:
+    """What the types cannot say: codes unique, each municipality in a listed county and named by its code."""
+    codes = [c.code for c in raw.counties] + [m.code for m in raw.municipalities]
+    twice = sorted({code for code in codes if codes.count(code) > 1})
+    if twice:
+        raise ConfigError(f"{path}: region code(s) {twice} are listed twice")
+    counties = {c.code for c in raw.counties}
+    for m in raw.municipalities:
+        if m.county not in counties or not m.code.startswith(m.county):
+            raise ConfigError(f"{path}: municipality {m.code} ({m.short_name}) does not belong to county {m.county} "
+                              f"(a municipality code starts with its county's code; counties: {sorted(counties)})")
+    municipalities = {m.code for m in raw.municipalities}
+    for change in raw.changes:
+        if change.code not in municipalities:
+            raise ConfigError(f"{path}: change {change.effective}: {change.code} ({change.name}) is not a listed "
+                              "municipality")
+
+
+def _retired_code(change: RegionChange, counties: dict[str, _County]) -> Region:
+    """A municipality that moved county got a new code; its old one (Heby 1917) lives on in older tables."""
+    county = counties.get(change.from_county)
+    return Region(change.from_code, f"{change.name} kommun", change.name, "municipality", change.from_county,
+                  change.from_code, county.nuts3 if county else None, county.nuts2 if county else None,
+                  valid_to=change.effective - timedelta(days=1), successor=change.code)
+
 
 PERIOD_PATTERN = r"\d{4}(?:M(?:0[1-9]|1[0-2])|K[1-4])?"
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:M(?P<month>\d{2})|K(?P<quarter>[1-4]))?$")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tasks.catalogue import SourceConfig
+from tasks.fetch.selection import SelectionError
 from tasks.land.landing import LandedResponse
 
 
@@ -30,3 +31,11 @@ class FetchedSource:
     def period_span(self, periods: list[str]) -> None:
         ordered = sorted(periods)
         self.periods = (ordered[0], ordered[-1]) if ordered else None
+
+
+def refuse_oversized_plan(source_id: str, planned_calls: int, limit: int) -> None:
+    """A selection that would take more calls than an operator allows is refused before the first data call (a
+    year range of 1000-9999, a forgotten wildcard), with one line that says what to change."""
+    if planned_calls > limit:
+        raise SelectionError(f"{source_id} would make {planned_calls} data calls, more than max_calls_per_source "
+                             f"({limit}): narrow its selection or years, or raise the setting")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from tasks.catalogue import KoladaSource
 from tasks.context import RunContext
-from tasks.fetch.fetched import FetchedSource
+from tasks.fetch.fetched import FetchedSource, refuse_oversized_plan
 from tasks.fetch.jsonstat import ResponseFormatError
 from tasks.fetch.kolada import (
     data_paths,
@@ -70,6 +70,7 @@ def fetch_kolada_source(ctx: RunContext, source: KoladaSource) -> FetchedSource:
         return result
     regions = kolada_region_ids(ctx, source)
     result.planned_calls = len(data_paths(kpis, regions, years))
+    refuse_oversized_plan(source.id, result.planned_calls, ctx.settings.kolada.max_calls_per_source)
     result.planned_cells = len(kpis) * len(regions) * len(years)
     version = (result.updated, "..".join(result.periods))
     if not ctx.force and result.updated and ctx.loaded_versions.get(source.id) == version:

@@ -7,6 +7,7 @@ base URL differs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from tasks.catalogue import PxWebSource
 from tasks.fetch.http import HttpCaller, RawResponse
@@ -90,11 +91,11 @@ class PxWebClient:
                  language: str | None = None) -> RawResponse:
         params = {"lang": language or self.language}
         params.update({f"codelist[{variable}]": codelist for variable, codelist in (codelists or {}).items()})
-        return self.caller.call("GET", f"/tables/{table_id}/metadata", "metadata", params=params)
+        return self.caller.call("GET", f"/tables/{quote(table_id, safe='')}/metadata", "metadata", params=params)
 
     def fetch(self, table_id: str, selection: Selection, language: str | None = None) -> RawResponse:
         # POST with an explicit selection: a call without one gets only SCB's default selection.
-        return self.caller.call("POST", f"/tables/{table_id}/data", "data",
+        return self.caller.call("POST", f"/tables/{quote(table_id, safe='')}/data", "data",
                                 params={"lang": language or self.language, "outputFormat": "json-stat2"},
                                 json_body=selection.as_api())
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from tasks.catalogue import PxWebSource
 from tasks.context import RunContext
-from tasks.fetch.fetched import FetchedSource
+from tasks.fetch.fetched import FetchedSource, refuse_oversized_plan
 from tasks.fetch.http import encode_json_body
 from tasks.fetch.jsonstat import parse_jsonstat_dataset
 from tasks.fetch.pxweb import parse_table_metadata, plan_selections
@@ -54,6 +54,7 @@ def fetch_pxweb_source(ctx: RunContext, source: PxWebSource) -> FetchedSource:
     selections = plan_selections(source, metadata, ctx.regions.region_sets(), limits.max_cells,
                                  ctx.first_year, ctx.last_year, ctx.on_replay)
     result.planned_calls = len(selections)
+    refuse_oversized_plan(source.id, result.planned_calls, ctx.settings.scb.max_calls_per_source)
     result.planned_cells = sum(s.cells for s in selections)
     result.period_span(list({p for s in selections for p in s.values_of(source.columns.period)}))
     for selection in selections:

@@ -8,10 +8,11 @@ import duckdb
 import pandas as pd
 
 from tasks.catalogue import FocusArea, Indicator, SourceConfig
-from tasks.config import Regions, load_catalogue, load_sources
+from tasks.config import load_catalogue, load_sources
 from tasks.fetch.transforms import TRANSFORM_OUTPUTS
 from tasks.load.warehouse import SQL_DIR, apply_sql_files
 from tasks.publish.dictionary import undescribed_objects
+from tasks.regions import Regions
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tasks.config import Regions
-from tasks.regions import PERIOD_PATTERN, county_members, division_date
+from tasks.regions import PERIOD_PATTERN, Regions, county_members, division_date
 
 COMPARISON_COLUMNS = ["county_code", "period", "indicator_id", "sex", "age", "breakdown", "county_value",
                       "municipality_sum", "relative_difference"]

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.config import PROJECT_ROOT
-
-EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+from tasks.config import EXPECTATIONS_DIR
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ import pytest
 
 from replay.pxweb.recordings import load_recordings
 from replay.pxweb.server import PROJECT_RECORDINGS
-from tasks.config import load_regions, load_sources
+from tasks.config import load_sources
 from tasks.fetch.http import encode_json_body
 from tasks.fetch.pxweb import parse_table_metadata, plan_selections
+from tasks.regions import load_regions
 from tests.conftest import shared_path
 
 SCB_DIRS = (shared_path() / "scb", PROJECT_RECORDINGS)

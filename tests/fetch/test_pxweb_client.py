@@ -12,7 +12,7 @@ import requests
 
 from replay.faults import Fault
 from replay.pxweb.server import PxWebReplayServer, ReplayLimits
-from tasks.config import load_code_maps, load_regions, load_sources
+from tasks.config import load_code_maps, load_sources
 from tasks.fetch.http import HttpCaller, SourceHTTPError, SourceUnavailable, check_host_resolves
 from tasks.fetch.jsonstat import parse_jsonstat_dataset
 from tasks.fetch.pxweb import (
@@ -26,6 +26,7 @@ from tasks.fetch.pxweb import (
 from tasks.fetch.rate_limit import SlidingWindowLimiter
 from tasks.fetch.selection import minimum_calls
 from tasks.fetch.tidy import Lineage, tidy_batch
+from tasks.regions import load_regions
 
 COUNTY_MONTH = next(s for s in load_sources() if s.id == "population_county_month")
 

@@ -13,8 +13,8 @@ import pytest
 
 from flows.pipeline import nightly
 from replay.pxweb.cube import cube_from_px
-from tasks.config import load_regions
 from tasks.load.warehouse import connect_read_only
+from tasks.regions import load_regions
 from tests.conftest import recorded_cells
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

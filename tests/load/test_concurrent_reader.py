@@ -14,10 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tasks.config import load_regions
 from tasks.load.merge import merge_observations
 from tasks.load.warehouse import building_copy
 from tasks.publish.publish import publish
+from tasks.regions import load_regions
 
 
 def _reader(path: str, seconds: float, queue) -> None:

@@ -8,10 +8,10 @@ import time
 import duckdb
 import pytest
 
-from tasks.config import load_regions
 from tasks.load.merge import merge_observations
 from tasks.load.warehouse import WarehouseBusy, building_copy, connect_read_only, writer_lock
 from tasks.publish.publish import publish
+from tasks.regions import load_regions
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks.config import load_regions
 from tasks.load.merge import merge_observations
 from tasks.load.warehouse import building_copy
 from tasks.publish.publish import publish
+from tasks.regions import load_regions
 
 BuildWarehouse = Callable[[Path, list[str] | None], Path]
 

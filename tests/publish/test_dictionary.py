@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tasks.config import load_regions
 from tasks.load.warehouse import building_copy, connect_read_only
 from tasks.publish.dictionary import published_objects, render_dictionary, undescribed_objects
 from tasks.publish.publish import publish
+from tasks.regions import load_regions
 
 
 @pytest.fixture()

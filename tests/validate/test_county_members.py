@@ -6,8 +6,7 @@ from datetime import date
 
 import pytest
 
-from tasks.config import load_regions
-from tasks.regions import county_members, division_date, existed_on
+from tasks.regions import county_members, division_date, existed_on, load_regions
 
 
 @pytest.fixture(scope="module")

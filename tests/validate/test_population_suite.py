@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tasks.config import load_code_maps, load_regions, load_sources
+from tasks.config import load_code_maps, load_sources
 from tasks.fetch.jsonstat import parse_jsonstat_dataset
 from tasks.fetch.tidy import Lineage, tidy_batch
+from tasks.regions import load_regions
 from tasks.validate.batch import validate_batch
 
 
