@@ -18,17 +18,20 @@ from prefect.runtime import flow_run
 from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.attempts import calls_stop_on_sigterm, emulators_if_replay, logged_attempt
 from tasks.catalogue import SourceConfig
-from tasks.config import load_sources, select_sources
+from tasks.config import load_settings, load_sources, select_sources
 from tasks.context import RunContext, build_context
+from tasks.fetch.deadline import RunStopping
 from tasks.fetch.fetched import FetchedSource
 from tasks.fetch.http import SourceHTTPError, SourceUnavailable
 from tasks.fetch.jsonstat import ResponseFormatError
 from tasks.fetch.selection import SelectionError
 from tasks.fetch.source_batch import fetch_source
 from tasks.land.landing import LandedResponse
-from tasks.load.run_load import SourceOutcome, load_and_publish, outcome_of_error, outcome_without_load
-from tasks.load.warehouse import landing_audit, loaded_versions
+from tasks.load.outcomes import SourceOutcome, outcome_of_error, outcome_without_load
+from tasks.load.run_load import load_and_publish
+from tasks.load.warehouse import WarehouseBusy, WarehouseUnreadable, landing_audit, loaded_versions
 from tasks.validate.source_check import CheckedSource, check_source
 
 # Set by the CLI (same process) to drive a terminal progress bar: called with (source_id, sources_in_run).
@@ -55,7 +58,8 @@ class RunSummary:
 
 
 # Failures with a clear message of their own: shown as one line in Prefect, not as a traceback.
-EXPECTED_SOURCE_ERRORS = (SourceHTTPError, SourceUnavailable, SelectionError, ResponseFormatError)
+UNREACHABLE = (SourceUnavailable, WarehouseBusy, WarehouseUnreadable)  # the whole run cannot go on
+EXPECTED_SOURCE_ERRORS = (SourceHTTPError, SourceUnavailable, SelectionError, ResponseFormatError, RunStopping)
 
 
 @task(name="fetch and land", task_run_name="fetch {source.id}", cache_policy=NO_CACHE)
@@ -121,12 +125,18 @@ def run_stages(ctx: RunContext, sources: list[SourceConfig], flow_name: str, par
     return RunSummary(ctx.run_id, outcomes, time.monotonic() - clock)
 
 
+def _line(o: SourceOutcome) -> str:
+    """One line per source for the run's log: what was fetched, rejected, loaded and published."""
+    published = "-" if o.rows_published is None else o.rows_published
+    return (f"{o.source_id:<40} {o.status:<11} calls={o.calls} fetched={o.rows_fetched} rejected={o.rows_rejected} "
+            f"loaded={o.rows_loaded} published={published} periods={o.periods or '-'}"
+            + (f" — {o.message}" if o.message else ""))
+
+
 def _report(summary: RunSummary) -> None:
     logger = get_run_logger()
     for o in summary.outcomes:
-        logger.info("%-40s %-11s calls=%d fetched=%d rejected=%d loaded=%d published=%s periods=%s%s",
-                    o.source_id, o.status, o.calls, o.rows_fetched, o.rows_rejected, o.rows_loaded,
-                    o.rows_published, o.periods, f" — {o.message}" if o.message else "")
+        logger.info("%s", _line(o))
     create_table_artifact(key="run-report", table=[asdict(o) for o in summary.outcomes],
                           description=f"oms-data run {summary.run_id}: per-source outcome")
     for o in summary.failed:
@@ -136,24 +146,40 @@ def _report(summary: RunSummary) -> None:
 
 def _run(flow_name: str, sources: list[str] | None, first_year: int | None, last_year: int | None,
          force: bool) -> RunSummary | State:
-    ctx = build_context(run_id=flow_run.get_id() or None, first_year=first_year, last_year=last_year, force=force)
-    chosen = select_sources(load_sources(), sources, ctx.on_replay)
-    if progress_hook:
-        ctx.progress = lambda source_id: progress_hook(source_id, len(chosen))
-    if any(source.api == "pxweb" for source in chosen):
-        ctx.pxweb.limits()  # SCB's /config first: its limits pace every later call, and no network fails here
+    settings = load_settings()
+    run_id = flow_run.get_id() or None
     parameters = {"sources": sources, "first_year": first_year, "last_year": last_year, "force": force}
-
-    def validate(c: RunContext, f: FetchedSource) -> CheckedSource:
-        return validate_task(c, f)
-
-    summary = run_stages(ctx, chosen, flow_name, parameters, fetch_in_parallel, validate, load_publish_task)
+    logger = get_run_logger()
+    with logged_attempt(settings, flow_name, run_id, parameters) as outcome, calls_stop_on_sigterm(), \
+            emulators_if_replay(settings, say=logger.info):
+        try:
+            summary = _run_stages(flow_name, sources, first_year, last_year, force, run_id, parameters)
+        except UNREACHABLE as err:  # one line for the operator and the flow run, not a traceback
+            outcome.update(status="unreachable", message=str(err))
+            return Failed(message=str(err), data=err)
+        outcome.update(outcomes=summary.outcomes, calls=summary.calls,
+                       status="failed" if summary.failed else "completed")
     _report(summary)
     if summary.failed:
         # A failed flow run with one readable message (callers get RunFailed raised), not a traceback.
         message = "; ".join(f"{o.source_id} {o.status}: {o.message}" for o in summary.failed)
         return Failed(message=message, data=RunFailed(message))
     return summary
+
+
+def _run_stages(flow_name: str, sources: list[str] | None, first_year: int | None, last_year: int | None,
+                force: bool, run_id: str | None, parameters: dict) -> RunSummary:
+    ctx = build_context(run_id=run_id, first_year=first_year, last_year=last_year, force=force)
+    chosen = select_sources(load_sources(), sources, ctx.on_replay)
+    if progress_hook:
+        ctx.progress = lambda source_id: progress_hook(source_id, len(chosen))
+    if any(source.api == "pxweb" for source in chosen):
+        ctx.pxweb.limits()  # SCB's /config first: its limits pace every later call, and no network fails here
+
+    def validate(c: RunContext, f: FetchedSource) -> CheckedSource:
+        return validate_task(c, f)
+
+    return run_stages(ctx, chosen, flow_name, parameters, fetch_in_parallel, validate, load_publish_task)
 
 
 # Sources are fetched side by side; one limiter inside the HTTP client keeps all threads under SCB's limit.

@@ -135,7 +135,8 @@ class LoopbackServer:
 
     def __init__(self, max_calls: int, window_seconds: float, host: str = "127.0.0.1", port: int = 0) -> None:
         self.faults = FaultSet()
-        self.log: list[CallRecord] = []
+        self.log: list[CallRecord] = []  # answered calls (a slow answer is logged when it is sent)
+        self._arrived: dict[str, int] = {}  # calls received, by endpoint kind, answered or not yet
         self.window = CallWindow(max_calls, window_seconds, self.fixed_window)
         self._log_lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
@@ -202,6 +203,12 @@ class LoopbackServer:
     def reset_log(self) -> None:
         with self._log_lock:
             self.log.clear()
+            self._arrived.clear()
+
+    def arrived(self, kind: str) -> int:
+        """Calls of this kind received so far, including those still being answered (a slow fault)."""
+        with self._log_lock:
+            return self._arrived.get(kind, 0)
 
     def count(self, kind: str | None = None, status: int | None = None) -> int:
         with self._log_lock:
@@ -218,6 +225,8 @@ class LoopbackServer:
         if wait is not None:
             return "limit", None, self.too_many_requests(wait)
         kind, table, reply = self._routed(request)
+        with self._log_lock:
+            self._arrived[kind] = self._arrived.get(kind, 0) + 1
         reply.headers.update(self.admitted_headers(client))
         fault = self.faults.take(kind, table)
         if fault is None:

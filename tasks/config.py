@@ -6,6 +6,7 @@ editing YAML at night needs to know what to fix, not where in our code it broke.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,10 +63,16 @@ class PathSettings(Strict):
     writer_wait_seconds: float = Field(default=1800, ge=0)  # how long a run waits for another run's write
 
 
+class LandingSettings(Strict):
+    metadata_retention_days: float = Field(default=35, gt=0)  # data answers are kept for good (oms rebuild)
+
+
 class Settings(Strict):
     scb: ScbSettings
     kolada: KoladaSettings
     paths: PathSettings
+    landing: LandingSettings = LandingSettings()
+    replay: bool = False  # OMS_REPLAY=1: every run starts the emulators and runs against the recordings
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -171,7 +178,17 @@ def load_settings(directory: Path | None = None) -> Settings:
         shared_dir=_env_path("OMS_SHARED_DIR", settings.paths.shared_dir),
         writer_wait_seconds=_env_number("OMS_WRITER_WAIT_SECONDS", settings.paths.writer_wait_seconds, path),
     )
-    return Settings(scb=scb, kolada=kolada, paths=paths)
+    return Settings(scb=scb, kolada=kolada, paths=paths, landing=settings.landing,
+                    replay=_env_flag("OMS_REPLAY", settings.replay, path))
+
+
+def _env_flag(variable: str, configured: bool, path: Path) -> bool:
+    text = os.environ.get(variable)
+    if text is None or text == "":
+        return configured
+    if text.lower() not in ("1", "0", "true", "false", "yes", "no"):
+        raise ConfigError(f"environment variable {variable}={text!r} is not 1/0 or true/false ({path})")
+    return text.lower() in ("1", "true", "yes")
 
 
 _CODE_MAPS = TypeAdapter(dict[StrictStr, dict[StrictStr, StrictStr]])
@@ -255,14 +272,26 @@ def load_sources(directory: Path | None = None) -> list[SourceConfig]:
     return sources
 
 
+def _wanted(source: SourceConfig, wanted: list[str]) -> bool:
+    return any(source.id == w or source.id.startswith(w) for w in wanted)
+
+
 def select_sources(sources: list[SourceConfig], wanted: list[str] | None, on_replay: bool) -> list[SourceConfig]:
     """The sources a run should fetch: by id (or id prefix), and only those the server can serve."""
     skipped = "live" if on_replay else "replay"  # recorded example tables exist only on the replay, and vice versa
     available = [s for s in sources if s.only_on != skipped]
     if not wanted:
         return available
-    chosen = [s for s in available if any(s.id == w or s.id.startswith(w) for w in wanted)]
-    unknown = [w for w in wanted if not any(s.id == w or s.id.startswith(w) for s in sources)]
+    unknown = [w for w in wanted if not any(_wanted(s, [w]) for s in sources)]
     if unknown:
-        raise ConfigError(f"unknown source(s) {unknown}; known: {', '.join(s.id for s in sources)}")
-    return chosen
+        ids = [s.id for s in sources]
+        guesses = [difflib.get_close_matches(w, ids, n=1, cutoff=0.5) for w in unknown]
+        hint = "; ".join(f"did you mean {g[0]!r}?" for g in guesses if g)
+        raise ConfigError(f"unknown source(s) {unknown}" + (f"; {hint}" if hint else "")
+                          + f" (known: {', '.join(ids)})")
+    return [s for s in available if _wanted(s, wanted)]
+
+
+def live_only_sources(sources: list[SourceConfig], wanted: list[str] | None) -> list[str]:
+    """The asked-for sources that exist only live (nothing recorded): what an offline run cannot do."""
+    return [s.id for s in sources if s.only_on == "live" and (not wanted or _wanted(s, wanted))]

@@ -83,3 +83,11 @@ def recorded_sum(path: Path, **selector: str) -> float:
     matching = [v for key, v in cells.items() if all(key[i] == code for i, code in wanted)]
     assert matching and all(v is not None for v in matching), f"no complete cells for {selector} in {path}"
     return float(sum(matching))
+
+
+def damage(warehouse: Path, how: str) -> None:
+    """Damage a DuckDB file as disks and crashes do: cut short, overwritten, emptied, or a block zeroed."""
+    data = warehouse.read_bytes()
+    damaged = {"truncated": data[: len(data) // 3], "garbage": os.urandom(len(data)), "empty": b"",
+               "block": data[:16384] + b"\0" * 8192 + data[24576:]}[how]
+    warehouse.write_bytes(damaged)

@@ -117,3 +117,16 @@ def find_landed(landing_dir: Path, source_id: str, table: str, kind: str, reques
         if body.exists() and not is_rejected(landed) and hashlib.sha256(body.read_bytes()).hexdigest() == landed.sha256:
             return landed
     return None
+
+
+def landed_sidecars(landing_dir: Path) -> list[LandedResponse]:
+    """Every complete landing under the landing folder (a sidecar whose body exists), in no particular order."""
+    found = []
+    for sidecar in landing_dir.rglob("*.meta.json"):
+        try:
+            landed = LandedResponse(**json.loads(sidecar.read_text(encoding="utf-8")))
+        except (ValueError, TypeError):
+            continue  # not ours, or cut short: never trusted
+        if Path(landed.path).exists():
+            found.append(landed)
+    return found

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import duckdb
 import pandas as pd
 
 from tasks.fetch.tidy import KEY_COLUMNS
-from tasks.land.landing import LandedResponse
 
 _KEY = ["source_id", *KEY_COLUMNS]
 # A key is rewritten when its value changed, or when a new version of the table confirmed it (lineage follows the
@@ -37,26 +34,3 @@ def merge_observations(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame, run_
     finally:
         con.unregister("incoming_batch")
     return int(result[0][0]) if result else 0
-
-
-def record_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]) -> None:
-    if not landed:
-        return
-    frame = pd.DataFrame([asdict(item) for item in landed]).rename(
-        columns={"table": "source_table", "status": "http_status"}).drop_duplicates("path")
-    con.register("landed_batch", frame)
-    try:
-        con.execute("""
-            INSERT OR IGNORE INTO audit.landing BY NAME
-            SELECT run_id, source_id, source_table, kind, url, method, request_body, http_status, content_type,
-                   sha256, bytes, source_updated, fetched_at, path FROM landed_batch
-        """)
-    finally:
-        con.unregister("landed_batch")
-
-
-def mark_landings_loaded(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse], run_id: str) -> None:
-    """Remember which data responses are in the warehouse: the next night skips a source whose are all there."""
-    paths = [item.path for item in landed]
-    if paths:
-        con.execute("UPDATE audit.landing SET loaded_run_id = ? WHERE path IN (SELECT unnest(?))", [run_id, paths])

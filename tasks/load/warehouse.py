@@ -28,6 +28,35 @@ class WarehouseBusy(RuntimeError):
     """Another run is writing the warehouse."""
 
 
+class WarehouseUnreadable(RuntimeError):
+    """The published warehouse cannot be read: its file is damaged, or another process holds it read-write."""
+
+
+_DAMAGE = ("not a valid DuckDB database", "Could not read enough bytes", "Corrupt database file", "checksum")
+
+
+def unreadable(published: Path, err: duckdb.Error) -> WarehouseUnreadable | None:
+    """The one line an operator needs when the published file cannot be used; None for other database errors."""
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        return WarehouseUnreadable(
+            f"{published} is held read-write by another process ({text[:160]}): analysts open it read-only "
+            "(duckdb -readonly, read_only=True); close that connection and run again")
+    if any(sign in text for sign in _DAMAGE):
+        return WarehouseUnreadable(
+            f"{published} is damaged ({text[:160]}): rebuild it from the landed answers with `oms rebuild` (the "
+            "audit history comes back from the run log), or restore a copy and read data/exports/latest meanwhile")
+    return None
+
+
+@contextmanager
+def _readable(published: Path) -> Iterator[None]:
+    try:
+        yield
+    except duckdb.Error as err:
+        raise (unreadable(published, err) or err) from err
+
+
 def schema_statements() -> list[Path]:
     """The core schema files (numbered, run in order); publish files live in sql/publish/."""
     return sorted(SQL_DIR.glob("[0-9]*.sql"))
@@ -62,19 +91,27 @@ def writer_lock(published: Path, wait_seconds: float = 0) -> Iterator[None]:
 
 
 @contextmanager
-def building_copy(published: Path, wait_seconds: float = 0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to a fresh copy of the published warehouse; swapped in only on success."""
+def building_copy(published: Path, wait_seconds: float = 0, fresh: bool = False
+                  ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to a copy of the published warehouse (``fresh``: an empty one); swapped in only on
+    success."""
     building = published.with_name(published.name + ".building")
     with writer_lock(published, wait_seconds):
         for leftover in (building, building.with_name(building.name + ".wal")):
             leftover.unlink(missing_ok=True)  # from a run that crashed: never trusted
-        if published.exists():
-            shutil.copyfile(published, building)
-        con = duckdb.connect(str(building))
         try:
-            apply_sql_files(con, schema_statements())
-            yield con
-            con.execute("CHECKPOINT")
+            if published.exists() and not fresh:
+                shutil.copyfile(published, building)
+            with _readable(published):
+                con = duckdb.connect(str(building))
+        except BaseException:
+            building.unlink(missing_ok=True)  # a copy that failed half-way (disk full) is never left behind
+            raise
+        try:
+            with _readable(published):
+                apply_sql_files(con, schema_statements())
+                yield con
+                con.execute("CHECKPOINT")
         except BaseException:
             con.close()
             building.unlink(missing_ok=True)
@@ -84,7 +121,8 @@ def building_copy(published: Path, wait_seconds: float = 0) -> Iterator[duckdb.D
 
 
 def connect_read_only(published: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(published), read_only=True)
+    with _readable(published):
+        return duckdb.connect(str(published), read_only=True)
 
 
 def landing_audit(published: Path) -> dict[str, bool]:
@@ -94,7 +132,7 @@ def landing_audit(published: Path) -> dict[str, bool]:
     """
     if not published.exists():
         return {}
-    with connect_read_only(published) as con:
+    with _readable(published), connect_read_only(published) as con:
         if not _has_column(con, "audit", "landing", "loaded_run_id"):
             return {}  # a warehouse from before this column: its landings count as never audited (loaded again)
         rows = con.execute("SELECT path, bool_or(loaded_run_id IS NOT NULL) FROM audit.landing "
@@ -111,7 +149,7 @@ def loaded_versions(published: Path) -> dict[str, tuple[str | None, str | None]]
     """Per source, the (version stamp, periods) of its last batch that is in the warehouse (loaded or unchanged)."""
     if not published.exists():
         return {}
-    with connect_read_only(published) as con:
+    with _readable(published), connect_read_only(published) as con:
         rows = con.execute("""
             SELECT b.source_id, b.source_updated, b.periods
             FROM audit.batch b JOIN audit.run r USING (run_id)

@@ -83,8 +83,9 @@ def test_an_unknown_source_lists_the_known_ones(config_dir) -> None:
     result = _invoke("run", "--source", "populaton")
     assert result.exit_code == 2
     line = _error_line(result)
-    assert line.startswith("error: unknown source(s) ['populaton']; known: ")
-    assert "population_county_month" in line and "grp_municipality_kolada" in line
+    assert line.startswith("error: unknown source(s) ['populaton']; did you mean 'population_county_month'? "
+                           "(known: ")  # the closest id first, then all of them
+    assert "grp_municipality_kolada" in line
 
 
 def test_backfill_with_a_reversed_range_is_refused(config_dir) -> None:
@@ -109,13 +110,36 @@ def test_a_source_the_api_cannot_answer_fails_the_run_with_one_line(config_dir, 
         assert line.endswith("failed with HTTP 404: Table TAB0000 does not exist")
 
 
-def test_status_reads_the_last_runs_from_the_warehouse(config_dir, pipeline_env) -> None:
-    assert _error_line(_invoke("status")).startswith("error: no warehouse at ")
+def test_status_lists_the_last_attempts_with_each_source(config_dir, pipeline_env) -> None:
+    assert _error_line(_invoke("status")).startswith("error: no run recorded yet in ")
     _one_source(config_dir)
     assert _invoke("run").exit_code == 0
     result = _invoke("status")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert " oms-nightly completed calls=2 run=" in lines[0]
+    assert " completed, exit 0  oms run (run " in lines[0]
     assert lines[1].split()[:3] == ["population_county_month", "loaded", "calls=2"]
     assert "fetched=1008 rejected=0 loaded=1008 published=1008" in lines[1]
+
+
+def test_a_live_only_source_offline_is_refused_with_the_reason(config_dir) -> None:
+    result = _invoke("run", "--replay", "--source", "dwelling_stock_municipality")
+    assert result.exit_code == 2
+    assert _error_line(result) == ("error: no source to run: dwelling_stock_municipality is live only (nothing was "
+                                   "recorded to replay); run it without --replay")
+
+
+def test_sources_say_where_each_can_run(config_dir) -> None:
+    lines = {line.split()[0]: line for line in _invoke("sources").output.splitlines()}
+    assert "(live only)" in lines["dwelling_stock_municipality"]
+    assert "(replay only)" in lines["births_2002_2003"]
+    assert "only)" not in lines["population_county_month"]
+
+
+def test_a_warehouse_folder_that_cannot_be_written_is_one_line(config_dir, tmp_path, monkeypatch) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("OMS_WAREHOUSE", str(blocked / "oms.duckdb"))
+    result = _invoke("run", "--replay")
+    assert result.exit_code == 2
+    assert _error_line(result).startswith(f"error: cannot write to {blocked} ")

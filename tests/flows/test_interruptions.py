@@ -108,6 +108,7 @@ def test_run_killed_mid_load_leaves_the_published_warehouse_untouched(env, split
     assert not building.exists()  # the leftover of the killed run is discarded, never trusted
     # The killed run's answers had landed: they are reused (no data call), validated and merged; same values.
     assert split_server.count("data") == 0
-    assert (outcome.status, outcome.rows_fetched, outcome.rows_loaded) == ("loaded", 1008, 0)
+    assert (outcome.status, outcome.rows_fetched, outcome.rows_loaded) == ("unchanged", 1008, 0)
+    assert outcome.message == "fetched again: every value as already loaded"  # not "loaded" with loaded=0
     rows = _observations(warehouse)
     assert len(rows) == len(set(r[:4] for r in rows)) == 1008

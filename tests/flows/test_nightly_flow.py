@@ -82,7 +82,8 @@ def test_force_refetches_and_reloads_nothing_new(warehouse, replay_server) -> No
     replay_server.reset_log()
     summary = nightly(sources=["population_county_month"], force=True)
     (outcome,) = summary.outcomes
-    assert (outcome.status, outcome.rows_fetched, outcome.rows_loaded) == ("loaded", 1008, 0)
+    assert (outcome.status, outcome.rows_fetched, outcome.rows_loaded) == ("unchanged", 1008, 0)
+    assert outcome.message == "fetched again: every value as already loaded"  # not "loaded" with loaded=0
     assert replay_server.count("data", status=200) == 1
 
 

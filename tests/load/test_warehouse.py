@@ -9,9 +9,10 @@ import duckdb
 import pytest
 
 from tasks.load.merge import merge_observations
-from tasks.load.warehouse import WarehouseBusy, building_copy, connect_read_only, writer_lock
+from tasks.load.warehouse import WarehouseBusy, WarehouseUnreadable, building_copy, connect_read_only, writer_lock
 from tasks.publish.publish import publish
 from tasks.regions import load_regions
+from tests.conftest import damage
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +100,16 @@ def test_a_second_writer_waits_its_turn(tmp_path) -> None:
         order.append("second in")
     thread.join()
     assert order == ["first in", "first out", "second in"]
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "empty", "block"])
+def test_every_kind_of_damage_is_named_with_what_to_do(tmp_path, batch, how) -> None:
+    warehouse = tmp_path / "oms.duckdb"
+    with building_copy(warehouse) as con:
+        merge_observations(con, batch, "r1")
+        publish(con, load_regions())
+    damage(warehouse, how)
+    with pytest.raises(WarehouseUnreadable, match=r"is damaged \(.*\): rebuild it from the landed answers with "
+                                                  r"`oms rebuild`"), building_copy(warehouse) as con:
+        publish(con, load_regions())
+    assert not warehouse.with_name("oms.duckdb.building").exists()

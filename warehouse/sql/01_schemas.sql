@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS audit.landing (
 );
 -- Warehouses created before loaded_run_id existed get the column (NULL: the next run loads them again, once).
 ALTER TABLE audit.landing ADD COLUMN IF NOT EXISTS loaded_run_id VARCHAR;
+-- When the landing's retention removed the body (metadata answers only; data answers are kept).
+ALTER TABLE audit.landing ADD COLUMN IF NOT EXISTS pruned_at TIMESTAMPTZ;
 
 CREATE TABLE IF NOT EXISTS audit.run (
     run_id          VARCHAR PRIMARY KEY,
@@ -32,10 +34,13 @@ CREATE TABLE IF NOT EXISTS audit.run (
     parameters      VARCHAR,
     started_at      TIMESTAMPTZ NOT NULL,
     finished_at     TIMESTAMPTZ,
-    status          VARCHAR NOT NULL,      -- running | completed | failed
+    status          VARCHAR NOT NULL,      -- completed | failed | terminated | interrupted | unreachable | refused
     calls           INTEGER,
     message         VARCHAR
 );
+-- The attempt in the run log (warehouse/<name>.runs.jsonl) and the command that started it.
+ALTER TABLE audit.run ADD COLUMN IF NOT EXISTS attempt_id VARCHAR;
+ALTER TABLE audit.run ADD COLUMN IF NOT EXISTS command VARCHAR;
 
 CREATE TABLE IF NOT EXISTS audit.batch (
     run_id          VARCHAR NOT NULL,

@@ -1,6 +1,7 @@
-"""The scale-out path as the README documents it: `prefect work-pool create`, `prefect deploy --all` from
-prefect.yaml, two `prefect worker start` processes, and a nightly and a backfill run at the same time, each picked
-up by a worker and run in its own process; the warehouse lock puts their writes one after the other."""
+"""The Prefect routes as the README documents them, offline with one switch (OMS_REPLAY=1: every flow run starts
+the emulators itself): `oms serve --replay` serving the deployments, and the scale-out path — `prefect work-pool
+create`, `prefect deploy --all` from prefect.yaml, two `prefect worker start` processes, a nightly and a backfill at
+the same time, each run by a worker in its own process; the warehouse lock puts their writes one after the other."""
 
 from __future__ import annotations
 
@@ -43,11 +44,41 @@ def _wait_for_workers(client, names: set[str], timeout: float = 60) -> None:
 
 
 @pytest.fixture()
-def worker_env(pipeline_env: Path, replay_server, kolada_server) -> dict[str, str]:
+def worker_env(pipeline_env: Path) -> dict[str, str]:
+    """What a worker machine without network has: the Prefect API, the project, and OMS_REPLAY=1 — no emulator
+    addresses (the runs start their own)."""
     from prefect.settings import PREFECT_API_URL
 
-    return {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "OMS_PROJECT_DIR": str(PROJECT_ROOT),
-            "PREFECT_WORKER_QUERY_SECONDS": "1"}
+    env = {k: v for k, v in os.environ.items() if k not in ("OMS_SCB_BASE_URL", "OMS_KOLADA_BASE_URL")}
+    return {**env, "PREFECT_API_URL": PREFECT_API_URL.value(), "OMS_PROJECT_DIR": str(PROJECT_ROOT),
+            "PREFECT_WORKER_QUERY_SECONDS": "1", "OMS_REPLAY": "1"}
+
+
+def test_oms_serve_replay_runs_a_deployment_offline(worker_env, pipeline_env) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+
+    env = {k: v for k, v in worker_env.items() if k != "OMS_REPLAY"}  # the documented switch: --replay
+    log = pipeline_env / "serve.log"
+    server = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--replay"], cwd=PROJECT_ROOT, env=env,
+                              stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        with get_client(sync_client=True) as client:
+            deadline = time.monotonic() + 90
+            while not any(d.name == "backfill" for d in client.read_deployments()):
+                assert time.monotonic() < deadline and server.poll() is None, log.read_text(encoding="utf-8")
+                time.sleep(0.5)
+        run = run_deployment("oms-backfill/backfill", timeout=0, parameters={
+            "first_year": 2025, "last_year": 2025, "sources": ["population_municipality_year"]})
+        with get_client(sync_client=True) as client:
+            (run,) = _wait_until_final(client, [run.id])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert run.state.type.value == "COMPLETED", log.read_text(encoding="utf-8")[-3000:]
+    assert "replay: SCB's PxWebApi 2 at http://127.0.0.1:" in log.read_text(encoding="utf-8")
+    with connect_read_only(pipeline_env / "warehouse" / "oms.duckdb") as con:
+        assert con.execute("SELECT count(*) FROM main.observation").fetchone()[0] == 95
 
 
 def test_nightly_and_backfill_run_side_by_side_on_two_process_workers(worker_env, pipeline_env) -> None:

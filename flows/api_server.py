@@ -1,0 +1,77 @@
+"""A temporary Prefect API for one `oms` command, when no server is configured, that cannot outlive it.
+
+Prefect starts a temporary API server (uvicorn) as a child process when PREFECT_API_URL is not set. Killed with
+SIGKILL, `oms` cannot stop that child, which then runs on under PID 1; and a SIGTERM sent to the whole process
+group stops it while the flow is still reporting its end to it, which hangs for minutes. So `oms` starts the same
+server itself, in a session of its own (a group SIGTERM does not reach it), with the kernel's parent-death signal
+set (it gets SIGTERM the moment `oms` dies, however it dies), and stops it when the command ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import prefect
+from prefect.server.api.server import SubprocessASGIServer
+from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class OwnedApiServer(SubprocessASGIServer):
+    """Prefect's temporary server, started as Prefect starts it, but tied to this process's life."""
+
+    _instances: dict = {}  # not Prefect's own registry: never hand out Prefect's server, nor it ours
+
+    def _run_uvicorn_command(self) -> subprocess.Popen:
+        environment = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
+                       "PREFECT__SERVER_FINAL": "1",
+                       **get_current_settings().to_environment_variables(exclude_unset=True)}
+        return subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
+             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "error", "--lifespan", "on"],
+            env=environment, preexec_fn=_die_with_parent, start_new_session=True)  # noqa: PLW1509
+
+
+@contextmanager
+def prefect_api(say=print) -> Iterator[str]:
+    """The configured Prefect API, or a temporary one owned by this process; yields the API URL."""
+    if PREFECT_API_URL.value():
+        yield PREFECT_API_URL.value()
+        return
+    server = OwnedApiServer()
+    server.start()
+    say(f"prefect: temporary API at {server.api_url} (pid {server.server_process.pid}; it stops with this "
+        "command; set PREFECT_API_URL to use a server of your own)")
+    try:
+        with temporary_settings({PREFECT_API_URL: server.api_url}):
+            try:
+                yield server.api_url
+            finally:
+                _send_what_is_queued()
+    finally:
+        server.stop()
+
+
+def _send_what_is_queued(seconds: float = 5) -> None:
+    """Flow logs and events still queued go out while the server is up; sent after it stopped, Prefect would
+    retry them for over a minute before the command could exit."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        with contextlib.suppress(Exception):
+            worker.drain_all(timeout=seconds)

@@ -1,0 +1,96 @@
+"""The warehouse's own record of runs (audit.run, audit.batch) and of every landed answer (audit.landing).
+
+The run log beside the warehouse (tasks/runlog.py) holds the attempts that never reached a load — killed, stopped,
+failed before publishing; each load folds them in, so audit.run lists every attempt. Landed answers that no load
+recorded (a run killed between landing and loading) are found by their sidecars and recorded too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from tasks.land.landing import LandedResponse, landed_sidecars
+from tasks.load.outcomes import SourceOutcome
+from tasks.runlog import read_attempts
+
+
+def write_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, parameters: dict, started_at: datetime,
+              outcomes: list[SourceOutcome], attempt_id: str | None = None) -> None:
+    failed = [o for o in outcomes if o.status in ("quarantined", "failed")]
+    con.execute("DELETE FROM audit.batch WHERE run_id = ?", [run_id])
+    _insert_batches(con, run_id, [asdict(o) for o in outcomes])
+    con.execute(
+        "INSERT OR REPLACE INTO audit.run BY NAME SELECT ? AS run_id, ? AS flow, ? AS parameters, ? AS started_at, "
+        "? AS finished_at, ? AS status, ? AS calls, ? AS message, ? AS attempt_id",
+        [run_id, flow, json.dumps(parameters, default=str), started_at, datetime.now(UTC),
+         "failed" if failed else "completed", sum(o.calls for o in outcomes),
+         "; ".join(f"{o.source_id}: {o.status}" for o in failed) or None, attempt_id])
+
+
+def _insert_batches(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[dict]) -> None:
+    frame = pd.DataFrame([{**o, "run_id": run_id} for o in outcomes])
+    if frame.empty:
+        return
+    con.register("outcomes", frame)
+    try:
+        con.execute("INSERT OR REPLACE INTO audit.batch BY NAME SELECT * FROM outcomes")
+    finally:
+        con.unregister("outcomes")
+
+
+def fold_run_log(con: duckdb.DuckDBPyConnection, log: Path, current: str | None = None) -> int:
+    """Attempts the log knows and audit.run does not (failed early, stopped, killed): one row each, with the
+    per-source outcomes the log kept. Returns how many were added."""
+    known = {row[0] for row in con.execute("SELECT run_id FROM audit.run").fetchall()}
+    added = 0
+    for attempt in read_attempts(log):
+        state = attempt.state()
+        if attempt.key in known or attempt.key == current or attempt.attempt_id == current or state == "running":
+            continue
+        con.execute(
+            "INSERT INTO audit.run BY NAME SELECT ? AS run_id, ? AS flow, ? AS parameters, ? AS started_at, "
+            "? AS finished_at, ? AS status, ? AS calls, ? AS message, ? AS attempt_id, ? AS command",
+            [attempt.key, attempt.flow or attempt.command, json.dumps(attempt.parameters, default=str),
+             attempt.started_at, attempt.ended_at, state, attempt.calls,
+             attempt.message or ("no end was recorded: the process was killed" if state == "interrupted" else None),
+             attempt.attempt_id, attempt.command])
+        _insert_batches(con, attempt.key, attempt.outcomes)
+        added += 1
+    return added
+
+
+def record_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]) -> None:
+    if not landed:
+        return
+    frame = pd.DataFrame([asdict(item) for item in landed]).rename(
+        columns={"table": "source_table", "status": "http_status"}).drop_duplicates("path")
+    con.register("landed_batch", frame)
+    try:
+        con.execute("""
+            INSERT OR IGNORE INTO audit.landing BY NAME
+            SELECT run_id, source_id, source_table, kind, url, method, request_body, http_status, content_type,
+                   sha256, bytes, source_updated, fetched_at, path FROM landed_batch
+        """)
+    finally:
+        con.unregister("landed_batch")
+
+
+def record_unaudited_landings(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> int:
+    """Answers landed by runs that never reached their load (killed mid-fetch): found by their sidecars."""
+    known = {row[0] for row in con.execute("SELECT path FROM audit.landing").fetchall()}
+    missing = [landed for landed in landed_sidecars(landing_dir) if landed.path not in known]
+    record_landings(con, missing)
+    return len(missing)
+
+
+def mark_landings_loaded(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse], run_id: str) -> None:
+    """Remember which data responses are in the warehouse: the next night skips a source whose are all there."""
+    paths = [item.path for item in landed]
+    if paths:
+        con.execute("UPDATE audit.landing SET loaded_run_id = ? WHERE path IN (SELECT unnest(?))", [run_id, paths])
