@@ -23,6 +23,7 @@ from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
 _PR_SET_PDEATHSIG = 1
+STARTUP_SECONDS = 120  # Prefect's default (20 s) is too short on a busy 2-core machine (~18 s seen)
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -53,7 +54,7 @@ def prefect_api(say=print) -> Iterator[str]:
         yield PREFECT_API_URL.value()
         return
     server = OwnedApiServer()
-    server.start()
+    server.start(timeout=STARTUP_SECONDS)
     say(f"prefect: temporary API at {server.api_url} (pid {server.server_process.pid}; it stops with this "
         "command; set PREFECT_API_URL to use a server of your own)")
     try:

@@ -12,7 +12,8 @@ from tasks.land.landing import LandedResponse
 @dataclass
 class FetchedSource:
     source: SourceConfig
-    updated: str | None = None  # the source's version: SCB's table `updated`, Kolada's latest KPI publication date
+    updated: str | None = None  # when the source last published: SCB's table `updated`, Kolada's last publication
+    version: str | None = None  # what identifies the loaded data (SCB: `updated`; Kolada: dates and request)
     landed: list[LandedResponse] = field(default_factory=list)  # every answer landed by this run, in call order
     data: list[LandedResponse] = field(default_factory=list)  # the data answers to parse (landed now or reused)
     calls: int = 0

@@ -1,13 +1,15 @@
-"""A Kolada source: KPI metadata first (its publication date is the version stamp), then every page of every data
-call, each landed before it is parsed; and the parse of those pages into one tidy batch.
+"""A Kolada source: KPI metadata first, then every page of every data call, each landed before it is parsed; and
+the parse of those pages into one tidy batch.
 
-Incremental like SCB's tables: when the KPIs' publication stamp and the years are those of the last load, no data
-call is made. Kolada has no recorded per-request identity to resume from, so an interrupted run fetches again
-(a few calls).
+Incremental like SCB's tables: when the KPIs' catalogue dates and what is asked for (KPIs, regions, years) are
+those of the last load, no data call is made. Kolada has no recorded per-request identity to resume from, so an
+interrupted run fetches again (a few calls).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from datetime import date
 
@@ -27,7 +29,7 @@ from tasks.fetch.kolada import (
 )
 from tasks.fetch.pxweb import expand_region_sets
 from tasks.fetch.selection import SelectionError
-from tasks.fetch.tidy import OBSERVATION_COLUMNS
+from tasks.fetch.tidy import DELETED_IN_SOURCE, MISSING_IN_SOURCE, OBSERVATION_COLUMNS
 from tasks.land.landing import LandedResponse, land_raw_response
 
 SEX_BY_GENDER = {"T": "total", "K": "women", "M": "men"}
@@ -46,13 +48,27 @@ def kolada_region_ids(ctx: RunContext, source: KoladaSource) -> list[str]:
     return [kolada_id_for_region(code) for code in codes]
 
 
-def publication_stamp(metadata: dict[str, dict], kpis: list[str]) -> str | None:
-    """Kolada's version of a KPI set: the latest publication date among them (Kolada has no `updated` stamp)."""
+def last_publication(metadata: dict[str, dict], kpis: list[str], today: date) -> str | None:
+    """When Kolada last published the KPIs: the latest of their publication dates that has passed.
+
+    Kolada's catalogue gives, per KPI, the (preliminary) publication dates of the period it publishes next, so a
+    date may lie in the future; that is never a stamp of data already fetched. None when no date has passed.
+    """
     missing = sorted(set(kpis) - set(metadata))
     if missing:
         raise SelectionError(f"Kolada does not know KPI(s) {missing}")
-    dates = [str(metadata[k].get("publication_date")) for k in kpis if metadata[k].get("publication_date")]
+    dates = [str(metadata[k][field]) for k in kpis for field in ("publication_date", "prel_publication_date")
+             if metadata[k].get(field) and str(metadata[k][field]) <= today.isoformat()]
     return max(dates) if dates else None
+
+
+def kolada_version(metadata: dict[str, dict], kpis: list[str], regions: list[str], years: list[int]) -> str:
+    """What identifies the data a run loaded: the KPIs' catalogue dates and period, and what was asked for. Any
+    change (a new publication, another region set, other years) makes the next run fetch again."""
+    catalogue = {kpi: [metadata[kpi].get(field) for field in ("publication_date", "prel_publication_date",
+                                                              "publ_period")] for kpi in kpis}
+    identity = json.dumps([catalogue, sorted(kpis), sorted(regions), years], sort_keys=True, default=str)
+    return "kolada:" + hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
 def fetch_kolada_source(ctx: RunContext, source: KoladaSource) -> FetchedSource:
@@ -61,8 +77,9 @@ def fetch_kolada_source(ctx: RunContext, source: KoladaSource) -> FetchedSource:
     kpis = list(source.indicators)
     raw_metadata = ctx.kolada.kpi_metadata(kpis)
     result.calls += raw_metadata.attempts
-    result.landed.append(_land(ctx, source, raw_metadata, "metadata", None))
-    result.updated = publication_stamp(parse_kpi_metadata(raw_metadata.body), kpis)
+    metadata = parse_kpi_metadata(raw_metadata.body)
+    result.updated = last_publication(metadata, kpis, date.today())
+    result.landed.append(_land(ctx, source, raw_metadata, "metadata", result.updated))
     years = kolada_years(source, ctx.first_year, ctx.last_year)
     result.period_span([str(year) for year in years])
     if not years:
@@ -72,8 +89,8 @@ def fetch_kolada_source(ctx: RunContext, source: KoladaSource) -> FetchedSource:
     result.planned_calls = len(data_paths(kpis, regions, years))
     refuse_oversized_plan(source.id, result.planned_calls, ctx.settings.kolada.max_calls_per_source)
     result.planned_cells = len(kpis) * len(regions) * len(years)
-    version = (result.updated, "..".join(result.periods))
-    if not ctx.force and result.updated and ctx.loaded_versions.get(source.id) == version:
+    result.version = kolada_version(metadata, kpis, regions, years)
+    if not ctx.force and ctx.loaded_versions.get(source.id) == (result.version, "..".join(result.periods)):
         result.unchanged = True
     else:
         _fetch_pages(ctx, source, result, kpis, regions, years)
@@ -108,8 +125,8 @@ def parse_kolada_batch(ctx: RunContext, fetched: FetchedSource) -> pd.DataFrame:
 
 def tidy_kolada_values(values: pd.DataFrame, source: KoladaSource, updated: str | None,
                        landed: LandedResponse) -> pd.DataFrame:
-    """Kolada's rows as observations. A value Kolada marks deleted is published as missing with status
-    'deleted', so an earlier load of it does not linger as if it were still valid."""
+    """Kolada's rows as observations. A value Kolada marks deleted is published as missing ('deleted in source'),
+    so an earlier load of it does not linger as if it were still valid."""
     if values.empty:
         return pd.DataFrame(columns=OBSERVATION_COLUMNS)
     out = pd.DataFrame(index=values.index)
@@ -121,7 +138,8 @@ def tidy_kolada_values(values: pd.DataFrame, source: KoladaSource, updated: str 
     out["breakdown"] = ""
     deleted = values["isdeleted"].astype(bool)
     out["value"] = values["value"].where(~deleted, np.nan)
-    out["status"] = values["status"].where(~deleted, "deleted")
+    out["status"] = values["status"]  # Kolada's own word for the value, as given
+    out["null_reason"] = np.where(deleted, DELETED_IN_SOURCE, np.where(out["value"].isna(), MISSING_IN_SOURCE, None))
     out["unit"] = values["kpi"].map({kpi: m.unit for kpi, m in source.indicators.items()})
     out["value_origin"] = "as_published"
     out["source_id"] = source.id

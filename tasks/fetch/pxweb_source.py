@@ -50,7 +50,7 @@ def fetch_pxweb_source(ctx: RunContext, source: PxWebSource) -> FetchedSource:
                                            table=source.table, kind="metadata",
                                            source_updated=peek_updated(raw_metadata.body), run_id=ctx.run_id))
     metadata = parse_table_metadata(source.table, raw_metadata.body)
-    result.updated = metadata.updated
+    result.updated = result.version = metadata.updated
     selections = plan_selections(source, metadata, ctx.regions.region_sets(), limits.max_cells,
                                  ctx.first_year, ctx.last_year, ctx.on_replay)
     result.planned_calls = len(selections)

@@ -12,9 +12,14 @@ from tasks.catalogue import PxWebSource
 from tasks.fetch.jsonstat import JsonStatDataset
 
 OBSERVATION_COLUMNS = [
-    "indicator_id", "region_code", "period", "sex", "age", "breakdown", "value", "status", "unit", "value_origin",
-    "source_id", "source_table", "source_updated", "fetched_at", "landing_sha256",
+    "indicator_id", "region_code", "period", "sex", "age", "breakdown", "value", "status", "null_reason", "unit",
+    "value_origin", "source_id", "source_table", "source_updated", "fetched_at", "landing_sha256",
 ]
+# Why a value is NULL, in our words (the source's own symbol stays in `status`, as the source gave it).
+MISSING_IN_SOURCE = "missing in source"  # the source gives no number (its symbol, if any, in status)
+INCOMPLETE_INPUTS = "incomplete inputs"  # a sum or ratio we derived over at least one missing input
+DELETED_IN_SOURCE = "deleted in source"  # Kolada withdrew the value (isdeleted)
+NOT_YET_FORMED = "not yet formed"  # the municipality did not exist then (set by the harmonization)
 KEY_COLUMNS = ["indicator_id", "region_code", "period", "sex", "age", "breakdown"]
 
 
@@ -67,6 +72,7 @@ def tidy_observations(dataset: JsonStatDataset, source: PxWebSource, code_maps: 
     out["status"] = frame["status"].where(frame["status"].notna(), None)
     # A value SCB marks as missing ("..", "-") is stored as NULL with its symbol, never as 0.
     out.loc[out["status"].notna(), "value"] = np.nan
+    out["null_reason"] = np.where(out["value"].isna(), MISSING_IN_SOURCE, None)
     out["unit"] = frame[metric].map({code: m.unit for code, m in source.indicators.items()})
     out["value_origin"] = "as_published"
     out["source_id"] = source.id
@@ -109,12 +115,14 @@ def add_totals(frame: pd.DataFrame, column: str) -> pd.DataFrame:
         parts = parts[parts["_merge"] == "left_only"].drop(columns="_merge")
     if parts.empty:
         return frame
-    lineage = [c for c in OBSERVATION_COLUMNS if c not in KEY_COLUMNS and c not in ("value", "status", "value_origin")]
+    lineage = [c for c in OBSERVATION_COLUMNS if c not in KEY_COLUMNS
+               and c not in ("value", "status", "null_reason", "value_origin")]
     grouped = parts.groupby(others, sort=False, dropna=False)
     totals = grouped.agg(value=("value", lambda v: v.sum() if v.notna().all() else np.nan),
                          **{c: (c, "first") for c in lineage}).reset_index()
     totals[column] = "total"
-    totals["status"] = np.where(totals["value"].isna(), "..", None)
+    totals["status"] = None  # no source said anything about a total we derived
+    totals["null_reason"] = np.where(totals["value"].isna(), INCOMPLETE_INPUTS, None)
     totals["value_origin"] = "derived"
     return pd.concat([frame, totals[OBSERVATION_COLUMNS]], ignore_index=True)
 

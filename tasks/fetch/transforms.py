@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from tasks.fetch.tidy import KEY_COLUMNS, OBSERVATION_COLUMNS, indicators_by_key
+from tasks.fetch.tidy import INCOMPLETE_INPUTS, KEY_COLUMNS, OBSERVATION_COLUMNS, indicators_by_key
 
 Transform = Callable[[pd.DataFrame, dict[str, str]], pd.DataFrame]
 
@@ -23,7 +23,8 @@ def _derived_rows(batch: pd.DataFrame, template_indicator: str, values: pd.Serie
     rows = template.loc[values.index].reset_index()
     rows["indicator_id"] = indicator_id
     rows["value"] = values.to_numpy()
-    rows["status"] = np.where(rows["value"].isna(), "..", None)
+    rows["status"] = None
+    rows["null_reason"] = np.where(rows["value"].isna(), INCOMPLETE_INPUTS, None)
     rows["unit"] = unit
     rows["value_origin"] = "derived"
     return rows[OBSERVATION_COLUMNS]

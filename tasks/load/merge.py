@@ -10,8 +10,8 @@ from tasks.fetch.tidy import KEY_COLUMNS
 _KEY = ["source_id", *KEY_COLUMNS]
 # A key is rewritten when its value changed, or when a new version of the table confirmed it (lineage follows the
 # table's updated stamp); a refetch of the same version with the same values changes nothing.
-_CHANGED = "target.value IS DISTINCT FROM src.value OR target.status IS DISTINCT FROM src.status " \
-           "OR target.unit IS DISTINCT FROM src.unit OR target.source_updated IS DISTINCT FROM src.source_updated"
+_CHANGED = " OR ".join(f"target.{c} IS DISTINCT FROM src.{c}"
+                       for c in ("value", "status", "null_reason", "unit", "source_updated"))
 
 
 def merge_observations(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame, run_id: str) -> int:

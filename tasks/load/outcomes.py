@@ -24,6 +24,7 @@ class SourceOutcome:
     status: str  # loaded | unchanged | skipped | quarantined | failed
     message: str | None
     duration_s: float
+    version: str | None = None  # what identifies the loaded data; an unchanged version is not fetched again
 
 
 def _fetched_outcome(fetched: FetchedSource, **result) -> SourceOutcome:
@@ -31,7 +32,8 @@ def _fetched_outcome(fetched: FetchedSource, **result) -> SourceOutcome:
     return SourceOutcome(
         source_id=fetched.source.id, source_table=fetched.source.table,
         periods="..".join(fetched.periods) if fetched.periods else None, source_updated=fetched.updated,
-        calls=fetched.calls, rows_loaded=0, rows_published=None, duration_s=round(fetched.seconds, 3), **result)
+        calls=fetched.calls, rows_loaded=0, rows_published=None, duration_s=round(fetched.seconds, 3),
+        version=fetched.version, **result)
 
 
 def outcome_of_check(checked: CheckedSource) -> SourceOutcome:

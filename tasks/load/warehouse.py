@@ -146,12 +146,15 @@ def _has_column(con: duckdb.DuckDBPyConnection, schema: str, table: str, column:
 
 
 def loaded_versions(published: Path) -> dict[str, tuple[str | None, str | None]]:
-    """Per source, the (version stamp, periods) of its last batch that is in the warehouse (loaded or unchanged)."""
+    """Per source, the (version, periods) of its last batch that is in the warehouse (loaded or unchanged)."""
     if not published.exists():
         return {}
     with _readable(published), connect_read_only(published) as con:
-        rows = con.execute("""
-            SELECT b.source_id, b.source_updated, b.periods
+        # a warehouse from before the version column: its stamps stand for versions (the next load adds it)
+        version = "coalesce(b.version, b.source_updated)" if _has_column(con, "audit", "batch", "version") \
+            else "b.source_updated"
+        rows = con.execute(f"""
+            SELECT b.source_id, {version}, b.periods
             FROM audit.batch b JOIN audit.run r USING (run_id)
             WHERE b.status IN ('loaded', 'unchanged')
             QUALIFY row_number() OVER (PARTITION BY b.source_id ORDER BY r.started_at DESC) = 1

@@ -1,8 +1,9 @@
 """The data dictionary: Markdown generated from the warehouse's own catalogue and its comments.
 
-The descriptions live in the warehouse (warehouse/sql/publish/90_comments.sql, COMMENT ON …), so the same text
-reaches DuckDB users (`duckdb_columns().comment`), docs/DATA_DICTIONARY.md and every export's dictionary.md. This
-module only reads: it works on any connection, read-only included.
+The descriptions are written into the warehouse on every publish (from the YAML next to each object's SQL,
+tasks/publish/documentation.py), so the same text reaches DuckDB users (`duckdb_columns().comment`),
+docs/DATA_DICTIONARY.md and every export's dictionary.md. This module only reads: it works on any connection,
+read-only included.
 """
 
 from __future__ import annotations
@@ -133,8 +134,9 @@ def render_dictionary(con: duckdb.DuckDBPyConnection, schema: str = PUBLISHED_SC
         "# Data dictionary",
         "",
         f"The published tables and views of the oms-data warehouse (schema `{schema}`). Generated from the "
-        "warehouse by `oms dictionary`: edit the descriptions in `warehouse/sql/publish/90_comments.sql`, not "
-        "here. In DuckDB the same text is in `duckdb_columns().comment`.",
+        "warehouse by `oms dictionary`: edit the descriptions in the `.yml` next to each object's SQL under "
+        "`warehouse/sql/` (shared column texts: `warehouse/sql/columns.yml`), not here. In DuckDB the same text is "
+        "in `duckdb_columns().comment`.",
         "",
         *_contents(objects),
     ]

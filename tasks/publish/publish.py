@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import duckdb
 import pandas as pd
 
@@ -11,10 +9,8 @@ from tasks.catalogue import FocusArea, Indicator, SourceConfig
 from tasks.config import load_catalogue, load_sources
 from tasks.fetch.transforms import TRANSFORM_OUTPUTS
 from tasks.load.warehouse import SQL_DIR, apply_sql_files
-from tasks.publish.dictionary import undescribed_objects
+from tasks.publish.documentation import document_warehouse, run_checks
 from tasks.regions import Regions
-
-log = logging.getLogger(__name__)
 
 
 def region_frame(regions: Regions) -> pd.DataFrame:
@@ -80,19 +76,12 @@ def write_reference_model(con: duckdb.DuckDBPyConnection, regions: Regions) -> N
 def publish(con: duckdb.DuckDBPyConnection, regions: Regions) -> dict[str, int]:
     """Rebuild main.* and return the published row count per source.
 
-    The files run in name order; 90_comments.sql comes last because CREATE OR REPLACE drops an object's comments.
+    The SQL files run in name order; then every object gets its description from the YAML next to its SQL, and the
+    declared checks run: an undescribed column or a failed check stops the publish (the build is discarded).
     """
     write_reference_model(con, regions)
     apply_sql_files(con, sorted((SQL_DIR / "publish").glob("*.sql")))
-    warn_about_undescribed_objects(con)
+    document_warehouse(con)
+    run_checks(con)
     rows = con.execute("SELECT source_id, count(*) FROM main.observation GROUP BY source_id").fetchall()
     return {source_id: int(count) for source_id, count in rows}
-
-
-def warn_about_undescribed_objects(con: duckdb.DuckDBPyConnection) -> None:
-    """A column without a description still publishes (its data is fine) but is named in the log; the test
-    tests/publish/test_dictionary.py is what fails on it."""
-    missing = undescribed_objects(con)
-    if missing:
-        log.warning("%d published object(s) have no description in warehouse/sql/publish/90_comments.sql: %s",
-                    len(missing), ", ".join(missing))

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from replay.kolada.server import KoladaReplayServer
-from replay.pxweb.server import PxWebReplayServer, ReplayLimits
+from replay.launch import Emulators, running_emulators
+from replay.pxweb.server import PxWebReplayServer
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,16 +26,21 @@ def prefect_api(tmp_path_factory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def replay_server(shared_dir: Path) -> Iterator[PxWebReplayServer]:
-    # SCB's real limits: 150,000 cells per call, 30 calls per 10 s.
-    with PxWebReplayServer(shared_dir=shared_dir, limits=ReplayLimits()) as server:
-        yield server
+def emulators(shared_dir: Path) -> Iterator[Emulators]:
+    """Both emulators, started as the CLI and the flows start them; SCB's real limits (150,000 cells, 30 calls
+    per 10 s)."""
+    with running_emulators(shared_dir) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
-def kolada_server(shared_dir: Path) -> Iterator[KoladaReplayServer]:
-    with KoladaReplayServer(shared_dir=shared_dir) as server:
-        yield server
+def replay_server(emulators: Emulators) -> PxWebReplayServer:
+    return emulators.scb
+
+
+@pytest.fixture(scope="session")
+def kolada_server(emulators: Emulators) -> KoladaReplayServer:
+    return emulators.kolada
 
 
 @pytest.fixture()

@@ -43,7 +43,7 @@ def _px_births(shared_dir: Path) -> dict[tuple[str, str], float]:
 
 def _published(warehouse: Path, region: str, period: str) -> tuple:
     with connect_read_only(warehouse) as con:
-        return con.execute("SELECT value, status, value_origin, borders, source_id FROM main.observation "
+        return con.execute("SELECT value, null_reason, value_origin, borders, source_id FROM main.observation "
                            "WHERE indicator_id = 'births' AND region_code = ? AND period = ? AND sex = 'total' "
                            "AND age = 'total'", [region, period]).fetchone()
 

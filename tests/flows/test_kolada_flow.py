@@ -3,6 +3,8 @@ KPIs' publication stamp."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flows.pipeline import nightly
 from tasks.load.warehouse import connect_read_only
 
@@ -36,3 +38,45 @@ def test_unchanged_kpis_make_only_the_metadata_call(pipeline_env, kolada_server)
     (outcome,) = nightly(sources=[SOURCE]).outcomes
     assert (outcome.status, outcome.rows_published) == ("unchanged", 112)
     assert (kolada_server.count("metadata"), kolada_server.count("data")) == (1, 0)
+
+
+def test_the_stamp_is_when_kolada_last_published_never_a_date_to_come(pipeline_env, kolada_server) -> None:
+    from datetime import date
+
+    from tasks.fetch.kolada import parse_kpi_metadata
+
+    warehouse = pipeline_env / "warehouse" / "oms.duckdb"
+    nightly(sources=[SOURCE])
+    catalogue = parse_kpi_metadata(_metadata_body(kolada_server))
+    dates = [str(catalogue[k][f]) for k in ("N03702", "N03703") for f in ("publication_date", "prel_publication_date")
+             if catalogue[k].get(f)]
+    passed = [d for d in dates if d <= date.today().isoformat()]
+    stamps = {row[0] for row in _rows(warehouse, "SELECT DISTINCT source_updated FROM main.observation")}
+    assert stamps == {max(passed) if passed else None}  # Kolada lists 2027-01-08 next: not a stamp of today's data
+    assert all(stamp is None or stamp <= date.today().isoformat() for stamp in stamps)
+
+
+def test_asking_for_other_regions_fetches_again(pipeline_env, kolada_server, tmp_path, monkeypatch) -> None:
+    import shutil
+
+    import yaml
+
+    nightly(sources=[SOURCE])
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
+    path = config / "sources" / "kolada.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entry = next(s for s in document["sources"] if s["id"] == SOURCE)
+    entry["regions"] = [*entry["regions"], "$counties"]
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("OMS_CONFIG_DIR", str(config))
+    kolada_server.reset_log()
+    (outcome,) = nightly(sources=[SOURCE]).outcomes
+    # fetched again (the recordings hold no county values of these KPIs, so no value changed)
+    assert kolada_server.count("data") > 0 and outcome.message == "fetched again: every value as already loaded"
+
+
+def _metadata_body(kolada_server) -> bytes:
+    import requests
+
+    return requests.get(f"{kolada_server.base_url}/kpi/N03702,N03703", timeout=10).content

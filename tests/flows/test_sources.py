@@ -123,3 +123,18 @@ def test_education_levels_are_published_per_level_with_both_sexes_summed(warehou
                    for code in ("0509", "0512", "0513", "0560", "0561", "0562", "0563", "0580", "0581", "0582",
                                 "0583", "0584", "0586"))
     assert county == (expected, "harmonized")
+
+
+def test_coverage_is_said_in_words_a_reader_understands(warehouse) -> None:
+    with connect_read_only(warehouse) as con:
+        coverage = dict(con.execute("SELECT indicator_id, coverage FROM main.indicator").fetchall())
+        current = con.execute("SELECT level, count(*) FROM main.region WHERE is_current GROUP BY ALL "
+                              "ORDER BY level").fetchall()
+    assert current == [("county", 7), ("municipality", 88)]  # WHERE is_current: today's regions, Heby's 1917 not
+    assert coverage["population_by_education"].startswith(
+        # the recorded answer holds municipalities 0114-1439: those of four counties, so four county sums
+        "counties: 4 of 7; municipalities: 56 of 88 (Stockholm 26/26, Uppsala 8/8, Södermanland 9/9, "
+        "Östergötland 13/13, Örebro 0/12, Västmanland 0/10, Gävleborg 0/10); 1985–2025")
+    assert coverage["grp_per_inhabitant"] == ("counties: 0 of 7; municipalities: 5 of 88 (Arboga, Finspång, "
+                                              "Lindesberg, Stockholm, Älvkarleby); 2012–2023")
+    assert coverage["births"].startswith("counties: 7 of 7; municipalities: 88 of 88; ")

@@ -2,7 +2,7 @@
 
 The reader opens the published file again and again (as analysts' tools do) while the writer builds and swaps in
 new versions. Every snapshot it sees must be internally consistent: main.observation has exactly the row count
-that the same build recorded in main.build_marker.
+that the same build recorded in marker.build.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _reader(path: str, seconds: float, queue) -> None:
             lock_errors += 1
             continue
         try:
-            marker = con.execute("SELECT rows FROM main.build_marker").fetchone()[0]
+            marker = con.execute("SELECT rows FROM marker.build").fetchone()[0]
             rows = con.execute("SELECT count(*) FROM main.observation").fetchone()[0]
         finally:
             con.close()
@@ -52,7 +52,8 @@ def _build_version(path: Path, batch, months: list[str], version: int) -> None:
         con.execute("DELETE FROM core.observation")  # each version holds a different number of rows
         merge_observations(con, batch[batch["period"].isin(months)], f"v{version}")
         publish(con, load_regions())
-        con.execute("CREATE OR REPLACE TABLE main.build_marker AS SELECT count(*) AS rows FROM main.observation")
+        con.execute("CREATE SCHEMA IF NOT EXISTS marker")  # outside main: published objects must be described
+        con.execute("CREATE OR REPLACE TABLE marker.build AS SELECT count(*) AS rows FROM main.observation")
 
 
 def test_reader_never_blocked_nor_sees_half_published_state(tmp_path, batch) -> None:

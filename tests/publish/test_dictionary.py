@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from tasks.load.warehouse import building_copy, connect_read_only
 from tasks.publish.dictionary import published_objects, render_dictionary, undescribed_objects
+from tasks.publish.documentation import DocumentationError, document_warehouse, run_checks
 from tasks.publish.publish import publish
 from tasks.regions import load_regions
 
@@ -24,12 +25,35 @@ def warehouse_copy(tmp_path, published_warehouse) -> Path:
     return path
 
 
-def test_every_published_table_view_and_column_has_a_description(published_warehouse) -> None:
+def test_every_table_view_and_column_in_the_file_has_a_description(published_warehouse) -> None:
     with connect_read_only(published_warehouse) as con:
         objects = published_objects(con)
-        assert undescribed_objects(con) == []
-    assert len(objects) >= 6
-    assert sum(len(obj.columns) for obj in objects) >= 68  # columns published today, every one described
+        for schema in ("main", "audit", "core"):
+            assert undescribed_objects(con, schema) == [], schema
+        schemas = {row[0] for row in con.execute("SELECT DISTINCT schema_name FROM duckdb_tables() WHERE "
+                                                 "database_name = current_database() AND NOT temporary").fetchall()}
+        audit_columns = con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'audit'").fetchone()
+    assert schemas == {"main", "audit", "core"}  # no intermediate steps ship in the published file
+    assert len(objects) >= 9 and audit_columns[0] >= 40
+    assert sum(len(obj.columns) for obj in objects) >= 90  # columns published today, every one described
+
+
+def test_a_column_added_without_a_description_stops_the_publish(warehouse_copy) -> None:
+    before = warehouse_copy.read_bytes()
+    with pytest.raises(DocumentationError, match=r"main\.observation: columns without a description: "
+                                                 r"\['harmonized_from'\]"), building_copy(warehouse_copy) as con:
+        publish(con, load_regions())
+        con.execute("ALTER TABLE main.observation ADD COLUMN harmonized_from VARCHAR")
+        document_warehouse(con)
+    assert warehouse_copy.read_bytes() == before  # the build was discarded
+
+
+def test_a_declared_check_that_fails_stops_the_publish(warehouse_copy) -> None:
+    with pytest.raises(DocumentationError, match=r"main\.observation: value_origin has values outside"), \
+            building_copy(warehouse_copy) as con:
+        publish(con, load_regions())
+        con.execute("UPDATE main.observation SET value_origin = 'guessed' WHERE region_code = '01'")
+        run_checks(con)
 
 
 def test_the_check_names_a_column_or_view_added_without_a_description(warehouse_copy) -> None:
@@ -48,7 +72,7 @@ def test_the_check_names_a_column_or_view_added_without_a_description(warehouse_
 
 
 def test_descriptions_survive_a_second_publish(warehouse_copy) -> None:
-    # CREATE OR REPLACE drops comments: 90_comments.sql must run after every rebuild, not once.
+    # CREATE OR REPLACE drops comments: the descriptions are written after every rebuild, not once.
     with building_copy(warehouse_copy) as con:
         publish(con, load_regions())
         assert undescribed_objects(con) == []

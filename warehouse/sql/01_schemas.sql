@@ -59,3 +59,5 @@ CREATE TABLE IF NOT EXISTS audit.batch (
     duration_s      DOUBLE NOT NULL,
     PRIMARY KEY (run_id, source_id)
 );
+-- What identifies the source's data as loaded (SCB: its updated stamp; Kolada: publication dates and the request).
+ALTER TABLE audit.batch ADD COLUMN IF NOT EXISTS version VARCHAR;

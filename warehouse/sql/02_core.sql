@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS core.observation (
     age             VARCHAR NOT NULL,
     breakdown       VARCHAR NOT NULL,
     value           DOUBLE,                -- NULL when SCB marks the cell missing (see status)
-    status          VARCHAR,               -- SCB's symbol for a missing value: '..', '-', ...
+    status          VARCHAR,               -- the source's own symbol for the value, as given ('..', '-', ...)
     unit            VARCHAR NOT NULL,
     value_origin    VARCHAR NOT NULL,      -- as_published | derived (e.g. summed age groups) | harmonized
     source_table    VARCHAR NOT NULL,
@@ -19,6 +19,10 @@ CREATE TABLE IF NOT EXISTS core.observation (
     loaded_run_id   VARCHAR NOT NULL,
     PRIMARY KEY (source_id, indicator_id, region_code, period, sex, age, breakdown)
 );
+-- Why value is NULL, in our words (missing in source | incomplete inputs | deleted in source); warehouses from before
+-- it get the column and fill it for rows a source left without a number.
+ALTER TABLE core.observation ADD COLUMN IF NOT EXISTS null_reason VARCHAR;
+UPDATE core.observation SET null_reason = 'missing in source' WHERE value IS NULL AND null_reason IS NULL;
 
 CREATE TABLE IF NOT EXISTS core.region (
     region_code     VARCHAR PRIMARY KEY,

@@ -13,7 +13,8 @@ ORDER BY region_code, year;
 
 -- Population by sex and age group, every period the sources publish.
 CREATE OR REPLACE VIEW main.population_by_sex_age AS
-SELECT region_code, region_name, level, period, period_type, sex, age, value AS population, status, source_table
+SELECT region_code, region_name, level, period, period_type, sex, age, value AS population, status, null_reason,
+       source_table
 FROM main.observation
 WHERE indicator_id = 'population' AND breakdown = ''
 ORDER BY region_code, period, sex, age;
@@ -32,7 +33,7 @@ ORDER BY source_id, indicator_id;
 CREATE OR REPLACE VIEW main.indicator_by_region_year AS
 SELECT i.focus_area_en AS focus_area, o.indicator_id, i.name_en AS indicator, i.name_sv AS indikator,
        o.region_code, o.region_name, o.level, o.county_code, o.year, o.age, o.value, o.unit, o.status,
-       o.value_origin, o.borders, o.source_table
+       o.null_reason, o.value_origin, o.borders, o.source_table
 FROM main.observation o
 JOIN main.indicator i USING (indicator_id)
 WHERE o.period_type = 'year' AND o.sex = 'total' AND o.breakdown = ''
