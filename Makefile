@@ -14,9 +14,9 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/oms run --replay
 
-## test: set up, then run the whole test suite
+## test: set up, then run the whole test suite (test files spread over up to 4 cores; module fixtures stay whole)
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 ## bench: API calls vs minimum, wall time vs rate-limit bound, load throughput, Prefect overhead
 bench: $(BIN)/.installed

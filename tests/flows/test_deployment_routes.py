@@ -81,7 +81,7 @@ def test_oms_serve_replay_runs_a_deployment_offline(worker_env, pipeline_env) ->
         assert con.execute("SELECT count(*) FROM main.observation").fetchone()[0] == 95
 
 
-def test_nightly_and_backfill_run_side_by_side_on_two_process_workers(worker_env, pipeline_env) -> None:
+def test_nightly_and_backfill_deployments_run_on_two_process_workers(worker_env, pipeline_env) -> None:
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
 
@@ -109,10 +109,10 @@ def test_nightly_and_backfill_run_side_by_side_on_two_process_workers(worker_env
             worker.wait(timeout=30)
     assert [run.state.type.value for run in runs] == ["COMPLETED", "COMPLETED"], [str(r.state) for r in runs]
     assert {run.work_pool_name for run in runs} == {POOL} and {"oms-1", "oms-2"} <= registered
-    # each worker ran one of the two runs, in a process of its own (both may try to claim a run; one is refused)
-    started = [log.read_text(encoding="utf-8") for log in logs]
-    assert sorted(sum(f"Flow run '{run.name}' submitted to infrastructure" in text for run in runs)
-                  for text in started) == [1, 1]
+    # each run was submitted exactly once, in a process of its own; which worker took which is the pool's choice
+    # (with --limit 1 a worker that finishes first may also take the second run before the other one polls)
+    started = "".join(log.read_text(encoding="utf-8") for log in logs)
+    assert [started.count(f"Flow run '{run.name}' submitted to infrastructure") for run in runs] == [1, 1]
     assert runs[0].infrastructure_pid != runs[1].infrastructure_pid
     with connect_read_only(pipeline_env / "warehouse" / "oms.duckdb") as con:
         audit = con.execute("SELECT flow, status FROM audit.run ORDER BY flow").fetchall()
