@@ -10,8 +10,10 @@ from benchmarks.load_throughput import run_load_section
 from benchmarks.nightly_rerun import run_nightly_section
 from benchmarks.prefect_overhead import run_prefect_section
 from benchmarks.report import SectionResult
+from benchmarks.split_plan import run_split_section
 
 SECTIONS: dict[str, Callable[[Bench], SectionResult]] = {
+    "split": run_split_section,
     "calls": run_calls_section,
     "fetch": run_fetch_section,
     "nightly": run_nightly_section,

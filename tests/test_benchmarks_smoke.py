@@ -22,7 +22,7 @@ def bench_run(tmp_path_factory) -> tuple[str, dict]:
     """One run in a subprocess: the benchmark sets PREFECT_HOME and the OMS_* variables for its own process."""
     json_path = tmp_path_factory.mktemp("bench") / "results.json"
     finished = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--only", "load,calls", "--small-cells", str(SMALL_CELLS),
+        [sys.executable, "-m", "benchmarks", "--only", "load,calls,split", "--small-cells", str(SMALL_CELLS),
          "--load-rows", str(LOAD_ROWS), "--naive-rows", "300", "--json", str(json_path)],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -51,7 +51,7 @@ def test_calls_are_at_least_the_minimum_for_every_source(bench_run) -> None:
 
 def test_figures_match_their_rows_and_the_markdown_table(bench_run) -> None:
     stdout, results = bench_run
-    assert list(results["sections"]) == ["calls", "load"]  # run in canonical order, whatever --only's order
+    assert list(results["sections"]) == ["split", "calls", "load"]  # run in canonical order, whatever --only's order
     for figure in results["sections"]["calls"]["figures"]:
         assert figure["measured"] >= figure["baseline"] > 0
         assert figure["ratio"] == pytest.approx(figure["measured"] / figure["baseline"], rel=1e-3)
@@ -63,3 +63,15 @@ def test_figures_match_their_rows_and_the_markdown_table(bench_run) -> None:
     assert "| Benchmark | Measured | Baseline | Ratio (measured ÷ baseline) |" in stdout
     assert stdout.count("| Data calls, ") == 2 and "| Load throughput, MERGE of 6,048 rows |" in stdout
     assert f"{results['machine']['cpus']} CPUs" in stdout
+
+
+def test_split_planner_rows_sit_between_the_minimum_and_one_variable_cuts(bench_run) -> None:
+    _, results = bench_run
+    rows = results["sections"]["split"]["rows"]
+    assert {r["limit"] for r in rows} == {10, 50, 100, 500, 2_000, 150_000}
+    for row in rows:
+        assert row["minimum"] <= row["planner"] <= row["one variable"]
+        assert row["planner"] <= 1.05 * row["minimum"]
+    # The commuting matrix is where one variable's whole values cannot fill the calls.
+    (commuting,) = [r for r in rows if r["shapes"].startswith("commuting")]
+    assert commuting["planner"] < commuting["one variable"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -84,6 +85,29 @@ def _language(document: dict, default: str = "sv") -> str:
     return document.get("extension", {}).get("px", {}).get("language") or default
 
 
+def recorded_documents(scb_dir: Path) -> Iterator[tuple[Path, str, str | None, str | None, dict]]:
+    """Every recorded JSON document under ``scb_dir/v2``: (path, kind, table, language, document), envelopes opened."""
+    for path in sorted((scb_dir / "v2").rglob("*.json")):
+        if path.name.endswith(".request.json"):
+            continue  # the request behind a recorded answer, not an answer
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+        kind = _classify(document)
+        if kind == "envelope":
+            table, language = document["table"], document.get("lang", "sv")
+            document, kind = document["response"], "metadata" if document.get("kind") == "metadata" else "data"
+        else:
+            table, language = (_table_id(document, path), _language(document)) if kind in ("metadata", "data") \
+                else (None, None)
+        yield path, kind, table, language, document
+
+
+def recorded_shapes(*scb_dirs: Path, kind: str) -> dict[tuple[int, ...], str]:
+    """Values per variable of every recorded data answer (``kind="data"``: the selections clients asked SCB for) or
+    metadata document (``kind="metadata"``: whole tables), each with the file it came from."""
+    return {tuple(document["size"]): f"{table} ({path.name})" for scb_dir in scb_dirs
+            for path, found, table, _, document in recorded_documents(scb_dir) if found == kind}
+
+
 @cache
 def load_recordings(*scb_dirs: Path) -> Recordings:
     metadata: dict[str, dict[str, dict]] = {}
@@ -92,17 +116,7 @@ def load_recordings(*scb_dirs: Path) -> Recordings:
     entries: dict[str, dict] = {}
     configs: list[dict] = []
     for scb_dir in scb_dirs:
-        for path in sorted((scb_dir / "v2").rglob("*.json")):
-            if path.name.endswith(".request.json"):
-                continue  # the request behind a recorded answer, not an answer
-            document = json.loads(path.read_text(encoding="utf-8-sig"))
-            kind = _classify(document)
-            if kind == "envelope":
-                table, language = document["table"], document.get("lang", "sv")
-                document, kind = document["response"], "metadata" if document.get("kind") == "metadata" else "data"
-            else:
-                table, language = (_table_id(document, path), _language(document)) if kind in ("metadata", "data") \
-                    else (None, None)
+        for path, kind, table, language, document in recorded_documents(scb_dir):
             if kind == "metadata":
                 metadata.setdefault(table, {})[language] = document
             elif kind == "data":

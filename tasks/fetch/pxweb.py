@@ -133,4 +133,4 @@ def plan_selections(source: PxWebSource, metadata: TableMetadata, region_sets: d
     if not periods:
         return []
     selection = selection.replace(period_variable, periods)
-    return split_selection_under_cell_limit(selection, max_cells, prefer=(period_variable, source.columns.region))
+    return split_selection_under_cell_limit(selection, max_cells)

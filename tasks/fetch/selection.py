@@ -12,6 +12,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from tasks.fetch.split_plan import plan_boxes
+
 # PxWebApi 2 value expressions (PxWeb 2 docs): * and ? wildcards, top(n[,offset]), bottom(n[,offset]),
 # from(code), to(code), range(code1,code2). Anything else is a plain value code. For the time variable SCB's top()
 # means the latest periods and bottom() the earliest (PxWebApi's SelectionExpressions).
@@ -139,36 +141,11 @@ def resolve_selection(requested: dict[str, dict], table_values: dict[str, list[s
     return Selection(variables)
 
 
-def minimum_calls(cells: int, max_cells: int) -> int:
-    return max(1, math.ceil(cells / max_cells))
-
-
-def split_selection_under_cell_limit(selection: Selection, max_cells: int,
-                                     prefer: tuple[str, ...] = ()) -> list[Selection]:
-    """Split a selection into parts of at most ``max_cells`` cells each, with as few parts as practical.
-
-    Splits along the variable that yields the fewest calls (ties: ``prefer`` order, then the longest variable);
-    recurses when one value of that variable alone is still over the limit.
-    """
+def split_selection_under_cell_limit(selection: Selection, max_cells: int) -> list[Selection]:
+    """The calls for ``selection``: every cell in exactly one, none over ``max_cells``, as few as the planner finds
+    (tasks/fetch/split_plan.py); each call asks for a contiguous run of each variable's values."""
     if selection.cells <= max_cells:
         return [selection]
-    candidates = [v for v in selection.variables if len(v.values) > 1]
-    if not candidates:
-        raise SelectionError(f"a single cell exceeds the cell limit {max_cells}")
-
-    def calls_if_split_on(v: VariableSelection) -> tuple[int, int, int]:
-        per_value = selection.cells // len(v.values)
-        chunk = max(1, max_cells // per_value)
-        rank = prefer.index(v.variable) if v.variable in prefer else len(prefer)
-        outer = math.ceil(len(v.values) / chunk)
-        inner = math.ceil(per_value / max_cells) if per_value > max_cells else 1
-        return outer * inner, rank, -len(v.values)
-
-    best = min(candidates, key=calls_if_split_on)
-    per_value = selection.cells // len(best.values)
-    chunk = max(1, max_cells // per_value)
-    parts: list[Selection] = []
-    for start in range(0, len(best.values), chunk):
-        part = selection.replace(best.variable, best.values[start: start + chunk])
-        parts.extend(split_selection_under_cell_limit(part, max_cells, prefer))
-    return parts
+    boxes = plan_boxes([len(v.values) for v in selection.variables], max_cells)
+    return [Selection([VariableSelection(v.variable, v.values[r.start:r.stop], v.codelist)
+                       for v, r in zip(selection.variables, box, strict=True)]) for box in boxes]

@@ -24,7 +24,7 @@ from tasks.fetch.pxweb import (
     plan_selections,
 )
 from tasks.fetch.rate_limit import SlidingWindowLimiter
-from tasks.fetch.selection import minimum_calls
+from tasks.fetch.split_plan import minimum_calls
 from tasks.fetch.tidy import Lineage, tidy_batch
 from tasks.regions import load_regions
 
