@@ -10,41 +10,12 @@ set (it gets SIGTERM the moment `oms` dies, however it dies), and stops it when 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import prefect
-from prefect.server.api.server import SubprocessASGIServer
-from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
-_PR_SET_PDEATHSIG = 1
 STARTUP_SECONDS = 120  # Prefect's default (20 s) is too short on a busy 2-core machine (~18 s seen)
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-class OwnedApiServer(SubprocessASGIServer):
-    """Prefect's temporary server, started as Prefect starts it, but tied to this process's life."""
-
-    _instances: dict = {}  # not Prefect's own registry: never hand out Prefect's server, nor it ours
-
-    def _run_uvicorn_command(self) -> subprocess.Popen:
-        environment = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
-                       "PREFECT__SERVER_FINAL": "1",
-                       **get_current_settings().to_environment_variables(exclude_unset=True)}
-        return subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
-             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "error", "--lifespan", "on"],
-            env=environment, preexec_fn=_die_with_parent, start_new_session=True)  # noqa: PLW1509
 
 
 @contextmanager
@@ -53,6 +24,9 @@ def prefect_api(say=print) -> Iterator[str]:
     if PREFECT_API_URL.value():
         yield PREFECT_API_URL.value()
         return
+    # Imported only here: Prefect's server package takes seconds to import, and a configured server needs none of it.
+    from flows.owned_server import OwnedApiServer
+
     server = OwnedApiServer()
     server.start(timeout=STARTUP_SECONDS)
     say(f"prefect: temporary API at {server.api_url} (pid {server.server_process.pid}; it stops with this "

@@ -21,16 +21,18 @@ from tasks.runlog import read_attempts
 
 
 def write_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, parameters: dict, started_at: datetime,
-              outcomes: list[SourceOutcome], attempt_id: str | None = None) -> None:
+              outcomes: list[SourceOutcome], attempt_id: str | None = None, published: bool | None = None,
+              publish_inputs: str | None = None) -> None:
     failed = [o for o in outcomes if o.status in ("quarantined", "failed")]
     con.execute("DELETE FROM audit.batch WHERE run_id = ?", [run_id])
     _insert_batches(con, run_id, [asdict(o) for o in outcomes])
     con.execute(
         "INSERT OR REPLACE INTO audit.run BY NAME SELECT ? AS run_id, ? AS flow, ? AS parameters, ? AS started_at, "
-        "? AS finished_at, ? AS status, ? AS calls, ? AS message, ? AS attempt_id",
+        "? AS finished_at, ? AS status, ? AS calls, ? AS message, ? AS attempt_id, ? AS published, "
+        "? AS publish_inputs",
         [run_id, flow, json.dumps(parameters, default=str), started_at, datetime.now(UTC),
          "failed" if failed else "completed", sum(o.calls for o in outcomes),
-         "; ".join(f"{o.source_id}: {o.status}" for o in failed) or None, attempt_id])
+         "; ".join(f"{o.source_id}: {o.status}" for o in failed) or None, attempt_id, published, publish_inputs])
 
 
 def _insert_batches(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[dict]) -> None:

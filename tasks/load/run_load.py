@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import datetime
 
@@ -18,10 +19,12 @@ from tasks.load.audit import (
 from tasks.load.merge import merge_observations
 from tasks.load.outcomes import SourceOutcome, outcome_of_check, outcome_of_error, settle_after_merge
 from tasks.load.warehouse import building_copy
-from tasks.publish.exports import export_published
-from tasks.publish.publish import publish
+from tasks.publish.exports import export_published, latest_export_run
+from tasks.publish.publish import last_publish, publish, publish_inputs, published_rows, reference_frames
 from tasks.runlog import runlog_path
 from tasks.validate.source_check import CheckedSource
+
+log = logging.getLogger(__name__)
 
 
 def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: list[SourceOutcome], flow: str,
@@ -30,10 +33,13 @@ def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: lis
     """The only place that writes the warehouse; everything here is swapped in at once or not at all.
 
     ``settled`` are outcomes decided before load (failed, unchanged, skipped); ``landed`` their landings, which
-    the audit records too.
+    the audit records too. main.* is rebuilt and exported only when something can have changed it: a batch passed,
+    or config/SQL/code differ from the last build (a no-change night keeps the last build and its export).
     """
     outcomes = [outcome_of_check(c) for c in checked] + settled
     by_id = {o.source_id: o for o in outcomes}
+    frames = reference_frames(ctx.regions)
+    inputs = publish_inputs(frames)
     with building_copy(ctx.warehouse, ctx.settings.paths.writer_wait_seconds) as con:
         # Reused answers too: those landed by an interrupted run were never recorded (INSERT OR IGNORE by path).
         record_landings(con, [item for c in checked for item in c.fetched.landed + c.fetched.data]
@@ -44,19 +50,29 @@ def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: lis
                 outcome.rows_loaded = merge_observations(con, item.batch, ctx.run_id)
                 mark_landings_loaded(con, item.fetched.data, ctx.run_id)
                 settle_after_merge(outcome)
-        published = publish(con, ctx.regions)
+        last = last_publish(con)
+        rebuild = any(item.passed for item in checked) or last is None or last[1] != inputs
+        published = publish(con, ctx.regions, frames) if rebuild else published_rows(con)
+        if not rebuild:
+            log.info("nothing new loaded and config, SQL and code as run %s built them: main.* kept", last[0])
         for outcome in outcomes:
             if outcome.status in ("loaded", "unchanged"):
                 outcome.rows_published = published.get(outcome.source_id, 0)
         keep_the_landing_in_order(con, ctx, started_at)
         fold_run_log(con, runlog_path(ctx.warehouse), current=ctx.run_id)
-        write_run(con, ctx.run_id, flow, parameters, started_at, outcomes, os.environ.get("OMS_ATTEMPT_ID"))
+        write_run(con, ctx.run_id, flow, parameters, started_at, outcomes, os.environ.get("OMS_ATTEMPT_ID"),
+                  published=rebuild, publish_inputs=inputs)
+    if rebuild or last is None or latest_export_run(ctx.exports_dir) != last[0]:
+        export_or_report(ctx, outcomes)
+    return outcomes
+
+
+def export_or_report(ctx: RunContext, outcomes: list[SourceOutcome]) -> None:
     # After the swap: a failed export is reported as one more failed outcome (the run exits 1, "the rest was
     # published"), never raised, since the warehouse is already published. audit.batch does not record it.
     export = export_published(ctx.warehouse, ctx.exports_dir, ctx.run_id)
     if export.error is not None:
         outcomes.append(outcome_of_error("exports", str(ctx.exports_dir), export.error))
-    return outcomes
 
 
 def keep_the_landing_in_order(con, ctx: RunContext, started_at: datetime) -> None:

@@ -179,6 +179,14 @@ def write_export(warehouse: Path, exports_dir: Path, run_id: str, keep: int = KE
     return ExportResult(run_id, final, files, pruned)
 
 
+def latest_export_run(exports_dir: Path) -> str | None:
+    """The run whose export ``latest`` points at, from its manifest; None if there is none or it is unreadable."""
+    try:
+        return json.loads((exports_dir / LATEST / MANIFEST).read_text(encoding="utf-8")).get("run_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def export_published(warehouse: Path, exports_dir: Path, run_id: str, keep: int = KEEP_EXPORTS) -> ExportResult:
     """Export after the swap; never raises: the publish already happened, so a failure is logged and returned."""
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 
@@ -64,24 +67,53 @@ def region_change_frame(regions: Regions) -> pd.DataFrame:
     ])
 
 
-def write_reference_model(con: duckdb.DuckDBPyConnection, regions: Regions) -> None:
-    """Regions and the indicator catalogue come from config/; rewrite them whole so edits there take effect."""
+def reference_frames(regions: Regions) -> dict[str, pd.DataFrame]:
+    """The core tables config/ defines: regions, border changes and the indicator catalogue."""
     areas, indicators = load_catalogue()
-    _replace_rows(con, "core.region", region_frame(regions))
-    _replace_rows(con, "core.region_change", region_change_frame(regions))
-    _replace_rows(con, "core.indicator", indicator_frame(areas, indicators))
-    _replace_rows(con, "core.indicator_source", indicator_source_frame(load_sources()))
+    return {"core.region": region_frame(regions), "core.region_change": region_change_frame(regions),
+            "core.indicator": indicator_frame(areas, indicators),
+            "core.indicator_source": indicator_source_frame(load_sources())}
 
 
-def publish(con: duckdb.DuckDBPyConnection, regions: Regions) -> dict[str, int]:
+def write_reference_model(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
+    """Rewritten whole on every publish, so edits in config/ take effect."""
+    for table, frame in frames.items():
+        _replace_rows(con, table, frame)
+
+
+def publish_inputs(frames: dict[str, pd.DataFrame]) -> str:
+    """A digest of what main.* is built from besides core.observation: the reference model, the publish SQL and its
+    docs, this package's code and DuckDB's version. Equal digests and no new observations give an equal main.*."""
+    digest = hashlib.sha256(duckdb.__version__.encode())
+    for table, frame in frames.items():
+        digest.update(table.encode() + frame.to_csv(index=False).encode())
+    for path in sorted(SQL_DIR.rglob("*.*")) + sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def last_publish(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(run id, publish inputs) of the last run that rebuilt main.*, if one recorded them."""
+    rows = con.execute("SELECT run_id, publish_inputs FROM audit.run WHERE published AND publish_inputs IS NOT NULL "
+                       "ORDER BY started_at DESC LIMIT 1").fetchall()
+    return rows[0] if rows else None
+
+
+def publish(con: duckdb.DuckDBPyConnection, regions: Regions,
+            frames: dict[str, pd.DataFrame] | None = None) -> dict[str, int]:
     """Rebuild main.* and return the published row count per source.
 
     The SQL files run in name order; then every object gets its description from the YAML next to its SQL, and the
     declared checks run: an undescribed column or a failed check stops the publish (the build is discarded).
     """
-    write_reference_model(con, regions)
+    write_reference_model(con, reference_frames(regions) if frames is None else frames)
     apply_sql_files(con, sorted((SQL_DIR / "publish").glob("*.sql")))
     document_warehouse(con)
     run_checks(con)
+    return published_rows(con)
+
+
+def published_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows per source in main.observation."""
     rows = con.execute("SELECT source_id, count(*) FROM main.observation GROUP BY source_id").fetchall()
     return {source_id: int(count) for source_id, count in rows}

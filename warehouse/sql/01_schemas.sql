@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS audit.run (
 -- The attempt in the run log (warehouse/<name>.runs.jsonl) and the command that started it.
 ALTER TABLE audit.run ADD COLUMN IF NOT EXISTS attempt_id VARCHAR;
 ALTER TABLE audit.run ADD COLUMN IF NOT EXISTS command VARCHAR;
+-- Whether the run rebuilt main.*, and a digest of what that build read besides core.observation (config, SQL).
+ALTER TABLE audit.run ADD COLUMN IF NOT EXISTS published BOOLEAN;
+ALTER TABLE audit.run ADD COLUMN IF NOT EXISTS publish_inputs VARCHAR;
 
 CREATE TABLE IF NOT EXISTS audit.batch (
     run_id          VARCHAR NOT NULL,
