@@ -147,10 +147,15 @@ def _attempt(call: Callable[[], object], sources: list[str] | None, replay: bool
     except KeyboardInterrupt:
         code, message = 130, "interrupted (Ctrl-C)"
     record_end(log, attempt, EXIT_STATUS.get(code, "failed"), message, exit_code=code)
+    if code in (0, 1):  # the run published (all or the rest): the site shows it, quarantine reports included
+        from tasks.publish.site import site_index
+
+        typer.echo(f"site: {site_index(settings.paths.data_dir).absolute().as_uri()}")
     if code:
         _fail(message or "failed", code)
     typer.secho(f"run {summary.run_id}: {len(summary.outcomes)} sources, {summary.calls} API calls, "
                 f"{summary.seconds:.1f} s", fg=typer.colors.GREEN)
+
 
 
 @contextmanager
@@ -275,6 +280,25 @@ def list_sources() -> None:
                        f"{source.title}")
     except ConfigError as err:
         _fail(str(err), 2)
+
+
+@app.command("site")
+def write_site_now() -> None:
+    """Rebuild the Lägesbild site (data/site/latest/index.html) from the published warehouse, without a run.
+
+    Example: oms site
+    """
+    from datetime import UTC, datetime
+
+    from tasks.publish.site import write_site
+
+    settings = _settings_or_exit()
+    with _published_warehouse() as (path, _):
+        pass  # one line and exit 2/3 if there is no readable warehouse; the site opens its own connection
+    run_id = "manual-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    result = write_site(path, settings.paths.data_dir / "site", run_id, settings.paths.data_dir / "quarantine")
+    typer.echo(f"site: {result.index.absolute().as_uri()} ({len(result.pages)} pages, "
+               f"{result.charts_rendered} charts rendered)")
 
 
 @app.command("dictionary")

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -32,7 +33,8 @@ from tasks.land.landing import LandedResponse
 from tasks.load.outcomes import SourceOutcome, outcome_of_error, outcome_without_load
 from tasks.load.run_load import load_and_publish
 from tasks.load.warehouse import WarehouseBusy, WarehouseUnreadable, landing_audit, loaded_versions
-from tasks.validate.source_check import CheckedSource, check_source
+from tasks.publish.site import site_index
+from tasks.validate.source_check import CheckedSource, check_source, write_data_docs
 
 # Set by the CLI (same process) to drive a terminal progress bar: called with (source_id, sources_in_run).
 progress_hook: Callable[[str, int], None] | None = None
@@ -121,6 +123,7 @@ def run_stages(ctx: RunContext, sources: list[SourceConfig], flow_name: str, par
             checked.append(validate(ctx, fetched))
         if ctx.progress:
             ctx.progress(source.id)
+    write_data_docs(ctx, checked)
     outcomes = load(ctx, checked, settled, flow_name, parameters, started, landed)
     return RunSummary(ctx.run_id, outcomes, time.monotonic() - clock)
 
@@ -133,10 +136,14 @@ def _line(o: SourceOutcome) -> str:
             + (f" — {o.message}" if o.message else ""))
 
 
-def _report(summary: RunSummary) -> None:
+def _report(summary: RunSummary, site: Path) -> None:
     logger = get_run_logger()
     for o in summary.outcomes:
         logger.info("%s", _line(o))
+    logger.info("site: %s", site.absolute().as_uri())
+    create_markdown_artifact(key="site", markdown=f"[Lägesbild ÖMS 2050]({site.absolute().as_uri()}) — the "
+                             "monitoring site this run wrote (charts, source status, quarantine reports, Data Docs)",
+                             description=f"oms-data run {summary.run_id}: the site's start page")
     create_table_artifact(key="run-report", table=[asdict(o) for o in summary.outcomes],
                           description=f"oms-data run {summary.run_id}: per-source outcome")
     for o in summary.failed:
@@ -159,7 +166,7 @@ def _run(flow_name: str, sources: list[str] | None, first_year: int | None, last
             return Failed(message=str(err), data=err)
         outcome.update(outcomes=summary.outcomes, calls=summary.calls,
                        status="failed" if summary.failed else "completed")
-    _report(summary)
+    _report(summary, site_index(settings.paths.data_dir))
     if summary.failed:
         # A failed flow run with one readable message (callers get RunFailed raised), not a traceback.
         message = "; ".join(f"{o.source_id} {o.status}: {o.message}" for o in summary.failed)

@@ -61,6 +61,10 @@ class RunContext:
     def exports_dir(self) -> Path:
         return self.settings.paths.data_dir / "exports"
 
+    @property
+    def site_dir(self) -> Path:
+        return self.settings.paths.data_dir / "site"
+
     def codelists(self, source: SourceConfig) -> dict[str, str]:
         return {variable: spec.codelist for variable, spec in source.selection.items() if spec.codelist}
 

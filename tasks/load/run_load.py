@@ -21,6 +21,7 @@ from tasks.load.outcomes import SourceOutcome, outcome_of_check, outcome_of_erro
 from tasks.load.warehouse import building_copy
 from tasks.publish.exports import export_published, latest_export_run
 from tasks.publish.publish import last_publish, publish, publish_inputs, published_rows, reference_frames
+from tasks.publish.site import build_site
 from tasks.runlog import runlog_path
 from tasks.validate.source_check import CheckedSource
 
@@ -64,6 +65,10 @@ def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: lis
                   published=rebuild, publish_inputs=inputs)
     if rebuild or last is None or latest_export_run(ctx.exports_dir) != last[0]:
         export_or_report(ctx, outcomes)
+    # The site shows the last run's status per source, so it is written every run (charts only when data changed).
+    site = build_site(ctx.warehouse, ctx.site_dir, ctx.run_id, ctx.quarantine_dir)
+    if site.error is not None:
+        outcomes.append(outcome_of_error("site", str(ctx.site_dir), site.error))
     return outcomes
 
 

@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -161,22 +161,35 @@ def _move_into_place(partial: Path, final: Path) -> None:
 
 def write_export(warehouse: Path, exports_dir: Path, run_id: str, keep: int = KEEP_EXPORTS) -> ExportResult:
     """Export the published warehouse; raises on failure (see ``export_published`` for the reporting wrapper)."""
-    if not run_id or "/" in run_id or run_id.startswith(".") or run_id == LATEST:
-        raise ValueError(f"run id {run_id!r} cannot name an export folder")
-    if keep < 1:
-        raise ValueError(f"keep must be at least 1 (the export just written), not {keep}")
-    exports_dir.mkdir(parents=True, exist_ok=True)
-    with exports_lock(exports_dir):
-        _remove_leftovers(exports_dir)
-        partial = exports_dir / f".{run_id}.partial"
-        partial.mkdir()
+    files: list[ExportedFile] = []
+
+    def write(folder: Path) -> None:
         with connect_read_only(warehouse) as con:
-            files = write_export_files(con, partial, run_id)
-        final = exports_dir / run_id
-        _move_into_place(partial, final)
-        point_latest_at(exports_dir, run_id)
-        pruned = prune_exports(exports_dir, keep)
+            files.extend(write_export_files(con, folder, run_id))
+
+    final, pruned = swap_in_folder(exports_dir, run_id, write, keep)
     return ExportResult(run_id, final, files, pruned)
+
+
+def swap_in_folder(parent: Path, run_id: str, write: Callable[[Path], None],
+                   keep: int = KEEP_EXPORTS) -> tuple[Path, list[str]]:
+    """``write`` fills a hidden partial folder (it must write a manifest.json), which becomes ``parent/run_id``;
+    then ``latest`` points at it and all but the ``keep`` newest are removed. Readers never see a partial folder."""
+    if not run_id or "/" in run_id or run_id.startswith(".") or run_id == LATEST:
+        raise ValueError(f"run id {run_id!r} cannot name a folder")
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1 (the folder just written), not {keep}")
+    parent.mkdir(parents=True, exist_ok=True)
+    with exports_lock(parent):
+        _remove_leftovers(parent)
+        partial = parent / f".{run_id}.partial"
+        partial.mkdir()
+        write(partial)
+        final = parent / run_id
+        _move_into_place(partial, final)
+        point_latest_at(parent, run_id)
+        pruned = prune_exports(parent, keep)
+    return final, pruned
 
 
 def latest_export_run(exports_dir: Path) -> str | None:

@@ -28,6 +28,8 @@ def write_quarantine_report(quarantine_dir: Path, run_id: str, source_id: str, t
         f"- when: {utc_now()}",
         f"- reason: **{reason}**",
         "- published tables: unchanged (this batch was not loaded; the previous data stays published)",
+        f"- Great Expectations' own report of each suite: {quarantine_dir.parent / 'site' / 'data-docs' / 'index.html'}"
+        " (Data Docs; also linked from the monitoring site's start page)",
         "",
         "## What failed",
         *[f"- {line}" for line in details],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import pandas as pd
@@ -14,6 +15,9 @@ from tasks.fetch.tidy import OBSERVATION_COLUMNS, SchemaError
 from tasks.land.landing import mark_rejected
 from tasks.validate.batch import BatchVerdict, validate_batch
 from tasks.validate.quarantine import QuarantineReport, write_quarantine_report
+from tasks.validate.suites import update_data_docs
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,7 +44,7 @@ def check_source(ctx: RunContext, fetched: FetchedSource) -> CheckedSource:
         return _quarantined(ctx, fetched, "response could not be parsed",
                             [f"unexpected {type(err).__name__} while decoding: {err}"[:500]])
     try:
-        verdict = validate_batch(batch, fetched.source, ctx.regions)
+        verdict = validate_batch(batch, fetched.source, ctx.regions, ctx.settings.paths.data_dir)
     except Exception as err:  # noqa: BLE001
         return _quarantined(ctx, fetched, "validation could not run",
                             [f"{type(err).__name__}: {err}"[:500]], batch)
@@ -59,3 +63,12 @@ def _quarantined(ctx: RunContext, fetched: FetchedSource, reason: str, details: 
         mark_rejected(landed, ctx.run_id, reason)
     empty = pd.DataFrame(columns=OBSERVATION_COLUMNS)
     return CheckedSource(fetched, batch if batch is not None else empty, False, verdict, report)
+
+
+def write_data_docs(ctx: RunContext, checked: list[CheckedSource]) -> None:
+    """GX's Data Docs for this run's validations, once per run; a failure costs the docs, never the run."""
+    result_ids = [o.result_id for c in checked if c.verdict for o in c.verdict.outcomes if o.result_id is not None]
+    try:
+        update_data_docs(ctx.settings.paths.data_dir, result_ids)
+    except Exception as err:  # noqa: BLE001 - the docs are a report about the run, not part of it
+        log.warning("Great Expectations Data Docs not updated: %s: %s", type(err).__name__, err)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -41,6 +42,7 @@ class ValidationOutcome:
     success: bool
     evaluated: int
     failures: list[Failure] = field(default_factory=list)
+    result_id: object | None = None  # GX's ValidationResultIdentifier, when GX stored the result (a run's)
 
 
 def suite_document(name: str, directory: Path = EXPECTATIONS_DIR) -> dict:
@@ -50,24 +52,40 @@ def suite_document(name: str, directory: Path = EXPECTATIONS_DIR) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+DATA_DOCS_SITE = "oms"
+
+
 @cache
-def _context():
+def _context(data_dir: Path | None = None):
+    """GX's context: file-backed under ``<data_dir>/gx`` when the run has a data folder, so GX keeps every
+    validation result and writes its Data Docs into the monitoring site (``<data_dir>/site/data-docs``);
+    ephemeral for checks outside a run."""
     # Imported lazily: GX takes ~3 s to import and only the validate stage needs it.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage events to GX's servers
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    context = gx.get_context(mode="ephemeral")
+    if data_dir is None:
+        context = gx.get_context(mode="ephemeral")
+    else:
+        context = gx.get_context(mode="file", project_root_dir=data_dir)
+        if DATA_DOCS_SITE not in context.get_site_names():
+            context.add_data_docs_site(site_name=DATA_DOCS_SITE, site_config={
+                "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                                  "base_directory": str(data_dir / "site" / "data-docs")}})
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
 
 @cache
-def _validation_definition(name: str, directory: Path):
+def _checkpoint(name: str, directory: Path, data_dir: Path | None = None):
+    """The suite as a GX checkpoint: validate the batch, then (in a run) store the result and update Data Docs."""
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-    context = _context()
+    context = _context(data_dir)
     document = suite_document(name, directory)
     suite = gx.ExpectationSuite(name=document["name"], meta=document.get("meta", {}))
     for spec in document["expectations"]:
@@ -79,18 +97,31 @@ def _validation_definition(name: str, directory: Path):
     # of suites defined earlier in the process (the next validation then fails: "Could not find asset").
     asset = context.data_sources.add_or_update_pandas(f"{name} batches").add_dataframe_asset(f"{name}_batch")
     batch_definition = asset.add_batch_definition_whole_dataframe("whole batch")
-    return context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(data=batch_definition, suite=suite, name=f"validate {name}")
-    )
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(data=batch_definition, suite=suite, name=f"validate {name}"))
+    # No Data Docs action here: GX would rebuild the docs' index after every suite (~1 s each, growing with the
+    # history); the run builds the pages of its results once, after the validate stage (update_data_docs).
+    return context.checkpoints.add_or_update(gx.Checkpoint(
+        name=f"check {name}", validation_definitions=[definition], result_format="SUMMARY"))
 
 
 def run_suite(frame: pd.DataFrame, name: str, parameters: dict | None = None,
-              directory: Path = EXPECTATIONS_DIR) -> ValidationOutcome:
-    definition = _validation_definition(name, directory)
-    result = definition.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters or {},
-                            result_format="SUMMARY")
+              directory: Path = EXPECTATIONS_DIR, data_dir: Path | None = None) -> ValidationOutcome:
+    """Validate ``frame`` with the suite ``name``; with a ``data_dir``, GX also stores the result for its Data Docs."""
+    checked = _checkpoint(name, directory, data_dir).run(batch_parameters={"dataframe": frame},
+                                                         expectation_parameters=parameters or {})
+    ((result_id, result),) = checked.run_results.items()
     failures = [_failure(r) for r in result.results if not r.success]
-    return ValidationOutcome(name, bool(result.success), len(result.results), failures)
+    return ValidationOutcome(name, bool(result.success), len(result.results), failures,
+                             result_id if data_dir else None)
+
+
+def update_data_docs(data_dir: Path, result_ids: list) -> Path | None:
+    """GX writes the pages of these validation results, and its index, into ``<data_dir>/site/data-docs``."""
+    if not result_ids:
+        return None
+    _context(data_dir).build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=result_ids)
+    return data_dir / "site" / "data-docs" / "index.html"
 
 
 def _failure(result) -> Failure:
