@@ -100,6 +100,9 @@ def _source(config: Path, file: str, source_id: str, **changes) -> None:
      r"years\.from: Input should be greater than or equal to 1950"),
     ("kolada.yaml", "grp_municipality_kolada", {"years": {"from": 2020, "to": 2010}},
      r"from 2020 is after to 2010"),
+    # joined into Kolada's URL paths: anything but a KPI id could reach another path
+    ("kolada.yaml", "grp_municipality_kolada", {"indicators": {"N03702/../x": "grp_per_inhabitant"}},
+     r"\['N03702/\.\./x'\] are not Kolada KPI ids \(a letter and five digits"),
 ])
 def test_source_fields_that_reach_paths_urls_or_call_counts_are_checked(config, file, source_id, changes,
                                                                         match) -> None:

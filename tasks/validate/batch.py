@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -25,21 +24,17 @@ class BatchVerdict:
         return [f"[{o.suite}] {f.line()}" for o in self.outcomes for f in o.failures]
 
 
-def validate_batch(batch: pd.DataFrame, source: SourceConfig, regions: Regions,
-                   data_dir: Path | None = None) -> BatchVerdict:
-    """Every suite the source names; with ``data_dir`` (a run's), GX records each result in its Data Docs."""
+def validate_batch(batch: pd.DataFrame, source: SourceConfig, regions: Regions) -> BatchVerdict:
     suite_name = source.expectations
-    outcomes = [run_suite(batch, suite_name, {"oms_region_codes": regions.all_codes}, data_dir=data_dir)]
+    outcomes = [run_suite(batch, suite_name, {"oms_region_codes": regions.all_codes})]
     meta = suite_document(suite_name).get("meta", {})
     if meta.get("wide_suite") and not batch.empty:
-        outcomes.append(run_suite(indicators_by_key(batch).reset_index().rename_axis(columns=None), meta["wide_suite"],
-                                  data_dir=data_dir))
+        outcomes.append(run_suite(indicators_by_key(batch).reset_index().rename_axis(columns=None), meta["wide_suite"]))
     tolerance = meta.get("county_total_tolerance")
     compared = 0
     if tolerance is not None:
         comparison = county_total_comparison(batch, regions)
         compared = len(comparison)
         if compared:
-            outcomes.append(run_suite(comparison, "county_totals", {"county_total_tolerance": tolerance},
-                                      data_dir=data_dir))
+            outcomes.append(run_suite(comparison, "county_totals", {"county_total_tolerance": tolerance}))
     return BatchVerdict(source.id, all(o.success for o in outcomes), outcomes, compared)

@@ -44,7 +44,7 @@ def check_source(ctx: RunContext, fetched: FetchedSource) -> CheckedSource:
         return _quarantined(ctx, fetched, "response could not be parsed",
                             [f"unexpected {type(err).__name__} while decoding: {err}"[:500]])
     try:
-        verdict = validate_batch(batch, fetched.source, ctx.regions, ctx.settings.paths.data_dir)
+        verdict = validate_batch(batch, fetched.source, ctx.regions)
     except Exception as err:  # noqa: BLE001
         return _quarantined(ctx, fetched, "validation could not run",
                             [f"{type(err).__name__}: {err}"[:500]], batch)
@@ -67,8 +67,8 @@ def _quarantined(ctx: RunContext, fetched: FetchedSource, reason: str, details: 
 
 def write_data_docs(ctx: RunContext, checked: list[CheckedSource]) -> None:
     """GX's Data Docs for this run's validations, once per run; a failure costs the docs, never the run."""
-    result_ids = [o.result_id for c in checked if c.verdict for o in c.verdict.outcomes if o.result_id is not None]
+    results = [o.gx_result for c in checked if c.verdict for o in c.verdict.outcomes if o.gx_result is not None]
     try:
-        update_data_docs(ctx.settings.paths.data_dir, result_ids)
+        update_data_docs(ctx.settings.paths.data_dir, results)
     except Exception as err:  # noqa: BLE001 - the docs are a report about the run, not part of it
         log.warning("Great Expectations Data Docs not updated: %s: %s", type(err).__name__, err)

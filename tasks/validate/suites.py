@@ -42,7 +42,7 @@ class ValidationOutcome:
     success: bool
     evaluated: int
     failures: list[Failure] = field(default_factory=list)
-    result_id: object | None = None  # GX's ValidationResultIdentifier, when GX stored the result (a run's)
+    gx_result: tuple | None = field(default=None, compare=False, repr=False)  # GX's (identifier, result)
 
 
 def suite_document(name: str, directory: Path = EXPECTATIONS_DIR) -> dict:
@@ -55,37 +55,33 @@ def suite_document(name: str, directory: Path = EXPECTATIONS_DIR) -> dict:
 DATA_DOCS_SITE = "oms"
 
 
-@cache
-def _context(data_dir: Path | None = None):
-    """GX's context: file-backed under ``<data_dir>/gx`` when the run has a data folder, so GX keeps every
-    validation result and writes its Data Docs into the monitoring site (``<data_dir>/site/data-docs``);
-    ephemeral for checks outside a run."""
+def _import_gx():
     # Imported lazily: GX takes ~3 s to import and only the validate stage needs it.
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage events to GX's servers
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    if data_dir is None:
-        context = gx.get_context(mode="ephemeral")
-    else:
-        context = gx.get_context(mode="file", project_root_dir=data_dir)
-        if DATA_DOCS_SITE not in context.get_site_names():
-            context.add_data_docs_site(site_name=DATA_DOCS_SITE, site_config={
-                "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                  "base_directory": str(data_dir / "site" / "data-docs")}})
+    return gx
+
+
+@cache
+def _context():
+    """Validation runs in an ephemeral context, private to this process: suites come from expectations/ every
+    time, so another process (a backfill beside the nightly) can never make this one's suites stale."""
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = _import_gx().get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
 
 @cache
-def _checkpoint(name: str, directory: Path, data_dir: Path | None = None):
-    """The suite as a GX checkpoint: validate the batch, then (in a run) store the result and update Data Docs."""
-    import great_expectations as gx
+def _checkpoint(name: str, directory: Path):
+    """The suite as a GX checkpoint that validates a DataFrame batch."""
+    gx = _import_gx()
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-    context = _context(data_dir)
+    context = _context()
     document = suite_document(name, directory)
     suite = gx.ExpectationSuite(name=document["name"], meta=document.get("meta", {}))
     for spec in document["expectations"]:
@@ -100,28 +96,37 @@ def _checkpoint(name: str, directory: Path, data_dir: Path | None = None):
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(data=batch_definition, suite=suite, name=f"validate {name}"))
     # No Data Docs action here: GX would rebuild the docs' index after every suite (~1 s each, growing with the
-    # history); the run builds the pages of its results once, after the validate stage (update_data_docs).
+    # history); the run hands its results to the docs once, after the validate stage (update_data_docs).
     return context.checkpoints.add_or_update(gx.Checkpoint(
         name=f"check {name}", validation_definitions=[definition], result_format="SUMMARY"))
 
 
 def run_suite(frame: pd.DataFrame, name: str, parameters: dict | None = None,
-              directory: Path = EXPECTATIONS_DIR, data_dir: Path | None = None) -> ValidationOutcome:
-    """Validate ``frame`` with the suite ``name``; with a ``data_dir``, GX also stores the result for its Data Docs."""
-    checked = _checkpoint(name, directory, data_dir).run(batch_parameters={"dataframe": frame},
-                                                         expectation_parameters=parameters or {})
+              directory: Path = EXPECTATIONS_DIR) -> ValidationOutcome:
+    """Validate ``frame`` with the suite ``name``; the outcome keeps GX's result for the Data Docs."""
+    checked = _checkpoint(name, directory).run(batch_parameters={"dataframe": frame},
+                                               expectation_parameters=parameters or {})
     ((result_id, result),) = checked.run_results.items()
     failures = [_failure(r) for r in result.results if not r.success]
-    return ValidationOutcome(name, bool(result.success), len(result.results), failures,
-                             result_id if data_dir else None)
+    return ValidationOutcome(name, bool(result.success), len(result.results), failures, (result_id, result))
 
 
-def update_data_docs(data_dir: Path, result_ids: list) -> Path | None:
-    """GX writes the pages of these validation results, and its index, into ``<data_dir>/site/data-docs``."""
-    if not result_ids:
+def update_data_docs(data_dir: Path, results: list[tuple]) -> Path | None:
+    """GX keeps these validation results under ``<data_dir>/gx`` (a file-backed context, opened afresh so that
+    runs in other processes add theirs too) and writes their pages and its index into ``<data_dir>/site/data-docs``.
+    """
+    if not results:
         return None
-    _context(data_dir).build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=result_ids)
-    return data_dir / "site" / "data-docs" / "index.html"
+    context = _import_gx().get_context(mode="file", project_root_dir=data_dir)
+    site = data_dir / "site" / "data-docs"
+    if DATA_DOCS_SITE not in context.get_site_names():
+        context.add_data_docs_site(site_name=DATA_DOCS_SITE, site_config={
+            "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)}})
+    for result_id, result in results:
+        context.validation_results_store.set(result_id, result)
+    context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=[key for key, _ in results])
+    return site / "index.html"
 
 
 def _failure(result) -> Failure:

@@ -13,6 +13,7 @@ import requests
 from replay.faults import Fault
 from replay.pxweb.server import PxWebReplayServer, ReplayLimits
 from tasks.config import load_code_maps, load_sources
+from tasks.context import build_context
 from tasks.fetch.http import HttpCaller, SourceHTTPError, SourceUnavailable, check_host_resolves
 from tasks.fetch.jsonstat import parse_jsonstat_dataset
 from tasks.fetch.pxweb import (
@@ -24,6 +25,8 @@ from tasks.fetch.pxweb import (
     plan_selections,
 )
 from tasks.fetch.rate_limit import SlidingWindowLimiter
+from tasks.fetch.selection import SelectionError
+from tasks.fetch.source_batch import fetch_source
 from tasks.fetch.split_plan import minimum_calls
 from tasks.fetch.tidy import Lineage, tidy_batch
 from tasks.regions import load_regions
@@ -71,6 +74,19 @@ def test_split_fetch_equals_one_call_and_stays_near_the_minimum(shared_dir, max_
     assert cells == 924
     assert calls <= minimum_calls(cells, max_cells) + 1  # 924 cells: 1, 2 (500), 4 (231), 10 (100, min 10)
     assert calls >= math.ceil(cells / max_cells)
+
+
+def test_a_source_planning_more_calls_than_allowed_is_refused_before_any_data_call(shared_dir, tmp_path,
+                                                                                   monkeypatch) -> None:
+    with PxWebReplayServer(shared_dir, ReplayLimits(max_cells=100)) as server:
+        monkeypatch.setenv("OMS_SCB_BASE_URL", server.base_url)
+        monkeypatch.setenv("OMS_SCB_MAX_CALLS_PER_SOURCE", "5")
+        monkeypatch.setenv("OMS_WAREHOUSE", str(tmp_path / "oms.duckdb"))
+        monkeypatch.setenv("OMS_DATA_DIR", str(tmp_path / "data"))
+        with pytest.raises(SelectionError, match=r"^population_county_month would make \d+ data calls, more than "
+                                                 r"max_calls_per_source \(5\): narrow its selection"):
+            fetch_source(build_context(run_id="r"), COUNTY_MONTH)
+        assert server.count("metadata") == 1 and server.count("data") == 0
 
 
 def test_server_refuses_a_call_over_the_cell_limit(shared_dir) -> None:

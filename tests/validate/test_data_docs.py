@@ -1,0 +1,74 @@
+"""Great Expectations' Data Docs for a run's validations: written by GX itself into the monitoring site, and shared
+by runs in several processes (the nightly and a backfill) without one making the other's suites stale."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tasks.config import load_code_maps, load_sources
+from tasks.fetch.jsonstat import parse_jsonstat_dataset
+from tasks.fetch.tidy import Lineage, tidy_batch
+from tasks.regions import load_regions
+from tasks.validate.batch import validate_batch
+from tasks.validate.suites import update_data_docs
+
+PROJECT = Path(__file__).resolve().parents[2]
+OTHER_PROCESS = """
+import sys
+from pathlib import Path
+from tasks.config import load_code_maps, load_sources
+from tasks.fetch.jsonstat import parse_jsonstat_dataset
+from tasks.fetch.tidy import Lineage, tidy_batch
+from tasks.regions import load_regions
+from tasks.validate.batch import validate_batch
+from tasks.validate.suites import update_data_docs
+source = next(s for s in load_sources() if s.id == "population_county_month")
+dataset = parse_jsonstat_dataset(Path(sys.argv[1]).read_bytes())
+batch = tidy_batch([(dataset, Lineage(dataset.updated, "t", "x"))], source, load_code_maps())
+regions = load_regions()
+verdict = validate_batch(batch[batch["region_code"].isin(regions.county_codes)], source, regions)
+update_data_docs(Path(sys.argv[2]), [o.gx_result for o in verdict.outcomes])
+"""
+
+
+@pytest.fixture()
+def county_batch_and_source(tab6471_data):
+    source = next(s for s in load_sources() if s.id == "population_county_month")
+    dataset = parse_jsonstat_dataset(tab6471_data)
+    batch = tidy_batch([(dataset, Lineage(dataset.updated, "t", "x"))], source, load_code_maps())
+    return batch[batch["region_code"].isin(load_regions().county_codes)].reset_index(drop=True), source
+
+
+def _validated_pages(data_dir: Path) -> list[str]:
+    index = (data_dir / "site" / "data-docs" / "index.html").read_text(encoding="utf-8")
+    return sorted(set(re.findall(r"'_table_row_link_path': '(validations/[^']+\.html)'", index)))
+
+
+def test_runs_in_two_processes_share_the_docs_without_stale_suites(tmp_path, shared_dir,
+                                                                   county_batch_and_source) -> None:
+    batch, source = county_batch_and_source
+    first = validate_batch(batch, source, load_regions())
+    assert first.passed
+    assert update_data_docs(tmp_path, [o.gx_result for o in first.outcomes]) == \
+        tmp_path / "site" / "data-docs" / "index.html"
+    subprocess.run([sys.executable, "-c", OTHER_PROCESS, str(shared_dir / "scb/v2/TAB6471/data.json"),
+                    str(tmp_path)], cwd=PROJECT, check=True, capture_output=True, timeout=300)
+    broken = batch.copy()
+    broken.loc[0, "value"] = -5  # a negative population: the suite must fail, and GX's page must say so
+    second = validate_batch(broken, source, load_regions())  # this process again, after the other one wrote
+    assert not second.passed
+    update_data_docs(tmp_path, [o.gx_result for o in second.outcomes])
+    pages = _validated_pages(tmp_path)
+    assert len(pages) == len(first.outcomes) * 3  # every validation of both processes, none lost
+    stored = list((tmp_path / "gx").rglob("validations/**/*.json"))
+    assert len(stored) == len(pages)
+
+
+def test_no_results_write_no_docs(tmp_path) -> None:
+    assert update_data_docs(tmp_path, []) is None
+    assert not (tmp_path / "site").exists()
