@@ -18,8 +18,8 @@ from benchmarks.report import Figure, SectionResult
 from flows.pipeline import fetch_one_by_one
 from replay.pxweb.server import PxWebReplayServer, ReplayLimits
 from tasks.context import build_context
-from tasks.fetch.fetched import FetchedSource
-from tasks.fetch.split_plan import minimum_calls
+from tasks.fetch.common.fetched import FetchedSource
+from tasks.fetch.pxweb.split_plan import minimum_calls
 
 SCB_LIMITS = ReplayLimits()  # 150,000 cells per call, 30 calls per 10 s (shared/README.md)
 

@@ -19,8 +19,9 @@ from benchmarks.environment import shared_dir
 from benchmarks.harness import Bench
 from benchmarks.report import Figure, SectionResult
 from tasks.config import load_code_maps, load_sources
-from tasks.fetch.jsonstat import parse_jsonstat_dataset
-from tasks.fetch.tidy import Lineage, tidy_batch
+from tasks.fetch.common.observations import Lineage
+from tasks.fetch.pxweb.jsonstat import parse_jsonstat_dataset
+from tasks.fetch.pxweb.tidy import tidy_batch
 from tasks.load.merge import merge_observations
 from tasks.load.warehouse import building_copy
 

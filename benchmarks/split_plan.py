@@ -13,7 +13,7 @@ from benchmarks.harness import Bench
 from benchmarks.report import Figure, SectionResult
 from replay.pxweb.recordings import recorded_shapes
 from replay.pxweb.server import PROJECT_RECORDINGS
-from tasks.fetch.split_plan import minimum_calls, plan_boxes
+from tasks.fetch.pxweb.split_plan import minimum_calls, plan_boxes
 
 LIMITS = [10, 50, 100, 500, 2_000, 150_000]
 REAL_SHAPES = {  # sizes beyond the recordings, from SCB's metadata (notes in tests/fetch/test_split_plan.py)

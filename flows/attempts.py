@@ -12,7 +12,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 
 from tasks.config import Settings, environment_overrides
-from tasks.fetch.deadline import reset_stopping, stop_all_calls
+from tasks.fetch.common.deadline import reset_stopping, stop_all_calls
 from tasks.runlog import append, new_attempt_id, record_end, record_start, runlog_path
 
 ATTEMPT_VARIABLE = "OMS_ATTEMPT_ID"  # set by the CLI so that the flow's records join its attempt

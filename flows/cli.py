@@ -92,7 +92,7 @@ def _check_network(sources: list[str] | None) -> None:
     naming the command that was typed."""
     from tasks.config import load_settings, load_sources, select_sources
     from tasks.context import is_loopback
-    from tasks.fetch.http import check_host_resolves
+    from tasks.fetch.common.http import check_host_resolves
 
     settings = load_settings()
     base_urls = {"pxweb": settings.scb.base_url, "kolada": settings.kolada.base_url}
@@ -121,7 +121,7 @@ def _attempt(call: Callable[[], object], sources: list[str] | None, replay: bool
     from flows.attempts import ATTEMPT_VARIABLE
     from flows.pipeline import RunFailed
     from tasks.config import ConfigError, environment_overrides
-    from tasks.fetch.http import SourceUnavailable
+    from tasks.fetch.common.http import SourceUnavailable
     from tasks.load.warehouse import WarehouseBusy, WarehouseUnreadable
     from tasks.runlog import new_attempt_id, record_end, record_start, runlog_path
 

@@ -23,11 +23,10 @@ from flows.attempts import calls_stop_on_sigterm, emulators_if_replay, logged_at
 from tasks.catalogue import SourceConfig
 from tasks.config import load_settings, load_sources, select_sources
 from tasks.context import RunContext, build_context
-from tasks.fetch.deadline import RunStopping
-from tasks.fetch.fetched import FetchedSource
-from tasks.fetch.http import SourceHTTPError, SourceUnavailable
-from tasks.fetch.jsonstat import ResponseFormatError
-from tasks.fetch.selection import SelectionError
+from tasks.fetch.common.deadline import RunStopping
+from tasks.fetch.common.errors import ResponseFormatError, SelectionError
+from tasks.fetch.common.fetched import FetchedSource
+from tasks.fetch.common.http import SourceHTTPError, SourceUnavailable
 from tasks.fetch.source_batch import fetch_source
 from tasks.land.landing import LandedResponse
 from tasks.load.outcomes import SourceOutcome, outcome_of_error, outcome_without_load

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from tasks.catalogue import SourceConfig
 from tasks.config import ApiSettings, Settings, load_catalogue, load_code_maps, load_settings
-from tasks.fetch.deadline import session_with_deadlines
-from tasks.fetch.http import HttpCaller
-from tasks.fetch.kolada import KoladaClient
-from tasks.fetch.pxweb import OFFLINE_HINT, PxWebClient
-from tasks.fetch.rate_limit import SlidingWindowLimiter
+from tasks.fetch.common.deadline import session_with_deadlines
+from tasks.fetch.common.http import OFFLINE_HINT, HttpCaller
+from tasks.fetch.common.rate_limit import SlidingWindowLimiter
+from tasks.fetch.kolada.client import KoladaClient
+from tasks.fetch.pxweb.client import PxWebClient
 from tasks.regions import Regions, load_regions
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")

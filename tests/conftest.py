@@ -40,8 +40,9 @@ def tab6471_metadata(shared_dir: Path) -> bytes:
 def county_batch(tab6471_data: bytes):
     """The tidy batch of SCB's recorded TAB6471 answer for the 7 ÖMS counties (1,008 rows, 2026M01-M04)."""
     from tasks.config import load_code_maps, load_sources
-    from tasks.fetch.jsonstat import parse_jsonstat_dataset
-    from tasks.fetch.tidy import Lineage, tidy_batch
+    from tasks.fetch.common.observations import Lineage
+    from tasks.fetch.pxweb.jsonstat import parse_jsonstat_dataset
+    from tasks.fetch.pxweb.tidy import tidy_batch
     from tasks.regions import load_regions
 
     source = next(s for s in load_sources() if s.id == "population_county_month")

@@ -1,6 +1,6 @@
 """SCB's selection expressions, as PxWebApi 2 evaluates them (PxTools/PxWebApi ``SelectionExpressions``).
 
-Written here, not shared with the client's own expansion (tasks/fetch/selection.py), so that a misunderstanding on
+Written here, not shared with the client's own expansion (tasks/fetch/pxweb/selection.py), so that a misunderstanding on
 one side shows up as a disagreement in the tests instead of agreeing with itself. Rules, from PxWebApi's code:
 value codes match regardless of case and come back in the table's case; ``*`` and ``?`` are wildcards over codes;
 ``TOP(n[,offset])`` and ``BOTTOM(n[,offset])`` count from the start and the end of the list, except for the time

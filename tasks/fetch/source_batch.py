@@ -9,9 +9,9 @@ import pandas as pd
 
 from tasks.catalogue import SourceConfig
 from tasks.context import RunContext
-from tasks.fetch.fetched import FetchedSource
-from tasks.fetch.kolada_source import fetch_kolada_source, parse_kolada_batch
-from tasks.fetch.pxweb_source import fetch_pxweb_source, parse_pxweb_batch
+from tasks.fetch.common.fetched import FetchedSource
+from tasks.fetch.kolada.source import fetch_kolada_source, parse_kolada_batch
+from tasks.fetch.pxweb.source import fetch_pxweb_source, parse_pxweb_batch
 
 Fetch = Callable[[RunContext, SourceConfig], FetchedSource]
 Parse = Callable[[RunContext, FetchedSource], pd.DataFrame]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from tasks.fetch.tidy import INCOMPLETE_INPUTS, KEY_COLUMNS, OBSERVATION_COLUMNS, indicators_by_key
+from tasks.fetch.common.observations import INCOMPLETE_INPUTS, KEY_COLUMNS, OBSERVATION_COLUMNS, indicators_by_key
 
 Transform = Callable[[pd.DataFrame, dict[str, str]], pd.DataFrame]
 

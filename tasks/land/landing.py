@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tasks.fetch.http import RawResponse
+from tasks.fetch.common.http import RawResponse
 
 
 @dataclass(frozen=True)

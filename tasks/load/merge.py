@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from tasks.fetch.tidy import KEY_COLUMNS
+from tasks.fetch.common.observations import KEY_COLUMNS
 
 _KEY = ["source_id", *KEY_COLUMNS]
 # A key is rewritten when its value changed, or when a new version of the table confirmed it (lineage follows the

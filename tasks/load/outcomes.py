@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tasks.fetch.fetched import FetchedSource
+from tasks.fetch.common.fetched import FetchedSource
 from tasks.validate.source_check import CheckedSource
 
 

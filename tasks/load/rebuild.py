@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tasks.context import build_context
-from tasks.fetch.fetched import FetchedSource
+from tasks.fetch.common.fetched import FetchedSource
 from tasks.land.landing import LandedResponse, is_rejected, landed_sidecars
 from tasks.load.audit import fold_run_log, mark_landings_loaded, record_unaudited_landings
 from tasks.load.merge import merge_observations

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tasks.catalogue import SourceConfig
-from tasks.fetch.tidy import indicators_by_key
+from tasks.fetch.common.observations import indicators_by_key
 from tasks.regions import Regions
 from tasks.validate.county_totals import county_total_comparison
 from tasks.validate.suites import ValidationOutcome, run_suite, suite_document

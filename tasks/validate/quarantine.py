@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.fetch.http import utc_now
+from tasks.fetch.common.http import utc_now
 
 
 @dataclass(frozen=True)

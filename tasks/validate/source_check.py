@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tasks.context import RunContext
-from tasks.fetch.fetched import FetchedSource
-from tasks.fetch.jsonstat import ResponseFormatError
+from tasks.fetch.common.errors import ResponseFormatError
+from tasks.fetch.common.fetched import FetchedSource
+from tasks.fetch.common.observations import OBSERVATION_COLUMNS, SchemaError
 from tasks.fetch.source_batch import parse_fetched
-from tasks.fetch.tidy import OBSERVATION_COLUMNS, SchemaError
 from tasks.land.landing import mark_rejected
 from tasks.validate.batch import BatchVerdict, validate_batch
 from tasks.validate.quarantine import QuarantineReport, write_quarantine_report

@@ -9,10 +9,16 @@ import time
 
 import pytest
 
-from tasks.fetch.deadline import RunStopping, reset_stopping, session_with_deadlines, stop_all_calls
-from tasks.fetch.http import HttpCaller, ResponseTooLarge, SourceHTTPError, SourceUnavailable, retry_after_seconds
-from tasks.fetch.kolada import KoladaClient
-from tasks.fetch.rate_limit import SlidingWindowLimiter
+from tasks.fetch.common.deadline import RunStopping, reset_stopping, session_with_deadlines, stop_all_calls
+from tasks.fetch.common.http import (
+    HttpCaller,
+    ResponseTooLarge,
+    SourceHTTPError,
+    SourceUnavailable,
+    retry_after_seconds,
+)
+from tasks.fetch.common.rate_limit import SlidingWindowLimiter
+from tasks.fetch.kolada.client import KoladaClient
 from tests.fetch.hostile import HostileServer, huge, in_turn, ok, response, trickle
 
 SELECTION = {"selection": [{"variableCode": "Region", "valueCodes": ["01"]}]}

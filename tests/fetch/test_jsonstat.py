@@ -8,7 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from tasks.fetch.jsonstat import ResponseFormatError, parse_jsonstat_dataset
+from tasks.fetch.common.errors import ResponseFormatError
+from tasks.fetch.pxweb.jsonstat import parse_jsonstat_dataset
 from tests.conftest import atlas_response
 
 

@@ -20,9 +20,10 @@ import requests
 from replay.faults import Fault
 from replay.kolada.server import KoladaReplayServer
 from replay.loopback import CallWindow
-from tasks.fetch.http import HttpCaller, SourceHTTPError
-from tasks.fetch.jsonstat import ResponseFormatError
-from tasks.fetch.kolada import (
+from tasks.fetch.common.errors import ResponseFormatError
+from tasks.fetch.common.http import HttpCaller, SourceHTTPError
+from tasks.fetch.common.rate_limit import SlidingWindowLimiter
+from tasks.fetch.kolada.client import (
     KoladaClient,
     data_paths,
     kolada_id_for_region,
@@ -32,7 +33,6 @@ from tasks.fetch.kolada import (
     parse_kpi_metadata,
     region_code_from_kolada,
 )
-from tasks.fetch.rate_limit import SlidingWindowLimiter
 
 BIG_CITIES = ["0180", "1280", "1480"]  # kld_data: N03702/N03703, 2012-2019
 ARBOGA_PEERS = ["0319", "0562", "0687", "1082", "1083", "1885", "1984", "2084"]  # grp_data: N03702/N03703, 2012-2023

@@ -11,8 +11,8 @@ import pytest
 from replay.pxweb.recordings import load_recordings
 from replay.pxweb.server import PROJECT_RECORDINGS
 from tasks.config import load_sources
-from tasks.fetch.http import encode_json_body
-from tasks.fetch.pxweb import parse_table_metadata, plan_selections
+from tasks.fetch.common.http import encode_json_body
+from tasks.fetch.pxweb.client import parse_table_metadata, plan_selections
 from tasks.regions import load_regions
 from tests.conftest import shared_path
 

@@ -14,21 +14,16 @@ from replay.faults import Fault
 from replay.pxweb.server import PxWebReplayServer, ReplayLimits
 from tasks.config import load_code_maps, load_sources
 from tasks.context import build_context
-from tasks.fetch.http import HttpCaller, SourceHTTPError, SourceUnavailable, check_host_resolves
-from tasks.fetch.jsonstat import parse_jsonstat_dataset
-from tasks.fetch.pxweb import (
-    OFFLINE_HINT,
-    ApiLimits,
-    PxWebClient,
-    expand_region_sets,
-    parse_table_metadata,
-    plan_selections,
-)
-from tasks.fetch.rate_limit import SlidingWindowLimiter
-from tasks.fetch.selection import SelectionError
+from tasks.fetch.common.errors import SelectionError
+from tasks.fetch.common.http import OFFLINE_HINT, HttpCaller, SourceHTTPError, SourceUnavailable, check_host_resolves
+from tasks.fetch.common.observations import Lineage
+from tasks.fetch.common.rate_limit import SlidingWindowLimiter
+from tasks.fetch.common.region_sets import expand_region_sets
+from tasks.fetch.pxweb.client import ApiLimits, PxWebClient, parse_table_metadata, plan_selections
+from tasks.fetch.pxweb.jsonstat import parse_jsonstat_dataset
+from tasks.fetch.pxweb.split_plan import minimum_calls
+from tasks.fetch.pxweb.tidy import tidy_batch
 from tasks.fetch.source_batch import fetch_source
-from tasks.fetch.split_plan import minimum_calls
-from tasks.fetch.tidy import Lineage, tidy_batch
 from tasks.regions import load_regions
 
 COUNTY_MONTH = next(s for s in load_sources() if s.id == "population_county_month")

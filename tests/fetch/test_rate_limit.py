@@ -3,7 +3,7 @@ moment each answer came back, with calls in flight holding their place."""
 
 from __future__ import annotations
 
-from tasks.fetch.rate_limit import SlidingWindowLimiter
+from tasks.fetch.common.rate_limit import SlidingWindowLimiter
 
 
 class SimulatedClock:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.fetch.pxweb import parse_table_metadata
-from tasks.fetch.selection import (
-    SelectionError,
-    expand_value_expressions,
-    resolve_selection,
-    split_selection_under_cell_limit,
-)
-from tasks.fetch.split_plan import minimum_calls
+from tasks.fetch.common.errors import SelectionError
+from tasks.fetch.pxweb.client import parse_table_metadata
+from tasks.fetch.pxweb.selection import expand_value_expressions, resolve_selection, split_selection_under_cell_limit
+from tasks.fetch.pxweb.split_plan import minimum_calls
 
 
 @pytest.fixture(scope="module")

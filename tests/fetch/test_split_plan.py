@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from replay.pxweb.recordings import recorded_shapes
 from replay.pxweb.server import PROJECT_RECORDINGS
-from tasks.fetch.split_plan import minimum_calls, plan_boxes
+from tasks.fetch.pxweb.split_plan import minimum_calls, plan_boxes
 
 LIMITS = [10, 50, 100, 500, 2_000, 150_000]  # issue 13's limits; 150,000 is SCB's maxDataCells
 

@@ -43,7 +43,7 @@ def test_unchanged_kpis_make_only_the_metadata_call(pipeline_env, kolada_server)
 def test_the_stamp_is_when_kolada_last_published_never_a_date_to_come(pipeline_env, kolada_server) -> None:
     from datetime import date
 
-    from tasks.fetch.kolada import parse_kpi_metadata
+    from tasks.fetch.kolada.client import parse_kpi_metadata
 
     warehouse = pipeline_env / "warehouse" / "oms.duckdb"
     nightly(sources=[SOURCE])

@@ -20,7 +20,7 @@ import pytest
 
 from flows.pipeline import nightly
 from replay.faults import Fault
-from tasks.fetch.http import SourceUnavailable
+from tasks.fetch.common.http import SourceUnavailable
 from tasks.load.warehouse import connect_read_only
 from tasks.runlog import read_attempts, runlog_path
 

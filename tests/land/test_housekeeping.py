@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from tasks.fetch.http import RawResponse
+from tasks.fetch.common.http import RawResponse
 from tasks.land.housekeeping import DAY, prune_metadata, remove_stale_partials
 from tasks.land.landing import land_raw_response
 from tasks.load.audit import record_unaudited_landings

@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from tasks.fetch.http import RawResponse
+from tasks.fetch.common.http import RawResponse
 from tasks.land.landing import find_landed, land_raw_response
 
 

@@ -1,4 +1,4 @@
-"""The client's expansion of PxWebApi 2 value expressions (tasks/fetch/selection.py) and the emulator's own
+"""The client's expansion of PxWebApi 2 value expressions (tasks/fetch/pxweb/selection.py) and the emulator's own
 (replay/pxweb/expressions.py) are written apart on purpose; here they must agree on every expression hypothesis
 finds, on real code lists from SCB's metadata, and on the time variable's TOP meaning the latest periods."""
 
@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from replay.pxweb.expressions import SelectionProblem, select_values
-from tasks.fetch.selection import SelectionError, expand_value_expressions
+from tasks.fetch.common.errors import SelectionError
+from tasks.fetch.pxweb.selection import expand_value_expressions
 from tests.conftest import shared_path
 
 METADATA = json.loads((shared_path() / "scb/v2/TAB6471/metadata.json").read_text(encoding="utf-8"))

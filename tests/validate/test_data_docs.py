@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from tasks.config import load_code_maps, load_sources
-from tasks.fetch.jsonstat import parse_jsonstat_dataset
-from tasks.fetch.tidy import Lineage, tidy_batch
+from tasks.fetch.common.observations import Lineage
+from tasks.fetch.pxweb.jsonstat import parse_jsonstat_dataset
+from tasks.fetch.pxweb.tidy import tidy_batch
 from tasks.regions import load_regions
 from tasks.validate.batch import validate_batch
 from tasks.validate.suites import update_data_docs
@@ -22,8 +23,8 @@ OTHER_PROCESS = """
 import sys
 from pathlib import Path
 from tasks.config import load_code_maps, load_sources
-from tasks.fetch.jsonstat import parse_jsonstat_dataset
-from tasks.fetch.tidy import Lineage, tidy_batch
+from tasks.fetch.pxweb.jsonstat import parse_jsonstat_dataset
+from tasks.fetch.pxweb.tidy import Lineage, tidy_batch
 from tasks.regions import load_regions
 from tasks.validate.batch import validate_batch
 from tasks.validate.suites import update_data_docs

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from tasks.fetch.deadline import wait_unless_stopping
+from tasks.fetch.common.deadline import wait_unless_stopping
 
 IN_FLIGHT = math.inf
 _POLL_SECONDS = 0.02  # when only calls in flight fill the window, look again this soon

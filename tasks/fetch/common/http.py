@@ -6,7 +6,7 @@ hold back every thread of the run, not only the one that got it.
 
 Every call is bounded, because the nightly job meets whatever the network sends: Retry-After is capped
 (``max_retry_after_seconds``) and ignored when unreadable, an answer may not exceed ``max_response_bytes``, a whole
-call may not take more than ``max_call_seconds`` (tasks/fetch/deadline.py), and only redirects on the configured
+call may not take more than ``max_call_seconds`` (tasks/fetch/common/deadline.py), and only redirects on the configured
 API's own host that keep the method (and so the selection) are followed.
 """
 
@@ -24,10 +24,20 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from tasks.fetch.deadline import CallDeadline, RunStopping, call_deadline, session_with_deadlines, wait_unless_stopping
-from tasks.fetch.rate_limit import SlidingWindowLimiter
+from tasks.fetch.common.deadline import (
+    CallDeadline,
+    RunStopping,
+    call_deadline,
+    session_with_deadlines,
+    wait_unless_stopping,
+)
+from tasks.fetch.common.rate_limit import SlidingWindowLimiter
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+OFFLINE_HINT = ("To run offline on the recorded SCB and Kolada data, use `oms run --replay` "
+                "(it serves ../shared through loopback PxWeb and Kolada servers).")
 
 
 class SourceUnavailable(RuntimeError):

@@ -18,18 +18,17 @@ import pandas as pd
 
 from tasks.catalogue import KoladaSource
 from tasks.context import RunContext
-from tasks.fetch.fetched import FetchedSource, refuse_oversized_plan
-from tasks.fetch.jsonstat import ResponseFormatError
-from tasks.fetch.kolada import (
+from tasks.fetch.common.errors import ResponseFormatError, SelectionError
+from tasks.fetch.common.fetched import FetchedSource, refuse_oversized_plan
+from tasks.fetch.common.observations import DELETED_IN_SOURCE, MISSING_IN_SOURCE, OBSERVATION_COLUMNS
+from tasks.fetch.common.region_sets import expand_region_sets
+from tasks.fetch.kolada.client import (
     data_paths,
     kolada_id_for_region,
     parse_kolada_values,
     parse_kpi_metadata,
     region_code_from_kolada,
 )
-from tasks.fetch.pxweb import expand_region_sets
-from tasks.fetch.selection import SelectionError
-from tasks.fetch.tidy import DELETED_IN_SOURCE, MISSING_IN_SOURCE, OBSERVATION_COLUMNS
 from tasks.land.landing import LandedResponse, land_raw_response
 
 SEX_BY_GENDER = {"T": "total", "K": "women", "M": "men"}

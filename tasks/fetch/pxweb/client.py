@@ -10,17 +10,15 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from tasks.catalogue import PxWebSource
-from tasks.fetch.http import HttpCaller, RawResponse
-from tasks.fetch.jsonstat import ResponseFormatError, load_json_document
-from tasks.fetch.selection import (
+from tasks.fetch.common.documents import load_json_document
+from tasks.fetch.common.errors import ResponseFormatError
+from tasks.fetch.common.http import HttpCaller, RawResponse
+from tasks.fetch.common.region_sets import expand_region_sets
+from tasks.fetch.pxweb.selection import (
     Selection,
-    SelectionError,
     resolve_selection,
     split_selection_under_cell_limit,
 )
-
-OFFLINE_HINT = ("To run offline on the recorded SCB and Kolada data, use `oms run --replay` "
-                "(it serves ../shared through loopback PxWeb and Kolada servers).")
 
 
 @dataclass(frozen=True)
@@ -100,17 +98,7 @@ class PxWebClient:
                                 json_body=selection.as_api())
 
 
-def expand_region_sets(values: list[str], available: list[str], region_sets: dict[str, list[str]]) -> list[str]:
-    """Replace ``$name`` by the codes of a named region set that the table has (historic tables lack new codes)."""
-    expanded: list[str] = []
-    for value in values:
-        if value.startswith("$"):
-            if value[1:] not in region_sets:
-                raise SelectionError(f"unknown region set {value!r}; known: {sorted(region_sets)}")
-            expanded.extend(code for code in region_sets[value[1:]] if code in available)
-        else:
-            expanded.append(value)
-    return expanded
+
 
 
 def in_period_range(period: str, first_year: int | None, last_year: int | None) -> bool:

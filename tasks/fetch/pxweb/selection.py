@@ -12,16 +12,13 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from tasks.fetch.split_plan import plan_boxes
+from tasks.fetch.common.errors import SelectionError
+from tasks.fetch.pxweb.split_plan import plan_boxes
 
 # PxWebApi 2 value expressions (PxWeb 2 docs): * and ? wildcards, top(n[,offset]), bottom(n[,offset]),
 # from(code), to(code), range(code1,code2). Anything else is a plain value code. For the time variable SCB's top()
 # means the latest periods and bottom() the earliest (PxWebApi's SelectionExpressions).
 _EXPRESSION = re.compile(r"^(top|bottom|from|to|range)\((.*)\)$", re.IGNORECASE)
-
-
-class SelectionError(ValueError):
-    """A selection that the table cannot answer (unknown variable, unknown value, bad expression)."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +140,7 @@ def resolve_selection(requested: dict[str, dict], table_values: dict[str, list[s
 
 def split_selection_under_cell_limit(selection: Selection, max_cells: int) -> list[Selection]:
     """The calls for ``selection``: every cell in exactly one, none over ``max_cells``, as few as the planner finds
-    (tasks/fetch/split_plan.py); each call asks for a contiguous run of each variable's values."""
+    (tasks/fetch/pxweb/split_plan.py); each call asks for a contiguous run of each variable's values."""
     if selection.cells <= max_cells:
         return [selection]
     boxes = plan_boxes([len(v.values) for v in selection.variables], max_cells)

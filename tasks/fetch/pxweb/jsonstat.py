@@ -6,22 +6,18 @@ and strict checks that turn an HTML page or a cut-off body into one clear error 
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-_UTF8_BOM = b"\xef\xbb\xbf"  # v1 responses start with one (shared/README.md)
+from tasks.fetch.common.documents import load_json_document
+from tasks.fetch.common.errors import ResponseFormatError
+
 # Far above SCB's 150,000 cells per call and the largest recorded cube; a sparse answer may not claim more cells
 # than this, or decoding would allocate them all.
 MAX_CELLS = 20_000_000
-
-
-class ResponseFormatError(ValueError):
-    """The body is not a usable json-stat2 dataset (HTML page, truncated JSON, inconsistent sizes)."""
 
 
 @dataclass(frozen=True)
@@ -46,36 +42,6 @@ class JsonStatDataset:
             if d.id == dimension_id:
                 return d
         raise KeyError(dimension_id)
-
-
-def _refuse_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def load_json_document(body: bytes, what: str = "response") -> dict:
-    """Decode a JSON body, turning HTML error pages, truncated or hostile bodies into a readable error.
-
-    Python's json module accepts NaN and Infinity, which JSON does not: refused here, so a non-finite number can
-    never reach a table. Nesting deep enough to exhaust the recursion limit is a format error too, not a crash.
-    """
-    text = body.removeprefix(_UTF8_BOM).decode("utf-8", errors="replace")
-    stripped = text.lstrip()
-    if stripped[:1] == "<":
-        title = re.search(r"<title>(.*?)</title>", stripped, re.IGNORECASE | re.DOTALL)
-        hint = f" (page title: {title.group(1).strip()[:80]!r})" if title else ""
-        raise ResponseFormatError(f"{what} is an HTML page, not JSON{hint}")
-    if not stripped:
-        raise ResponseFormatError(f"{what} is empty")
-    try:
-        return json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as err:
-        raise ResponseFormatError(
-            f"{what} is not valid JSON ({err.msg} at byte {err.pos} of {len(body)}): truncated or corrupted"
-        ) from err
-    except ValueError as err:
-        raise ResponseFormatError(f"{what} is not valid JSON: {err}") from err
-    except RecursionError as err:
-        raise ResponseFormatError(f"{what} nests arrays or objects too deeply to be a json-stat2 answer") from err
 
 
 def read_jsonstat_cube(document: object, what: str = "json-stat2 response"

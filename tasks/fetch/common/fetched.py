@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tasks.catalogue import SourceConfig
-from tasks.fetch.selection import SelectionError
+from tasks.fetch.common.errors import SelectionError
 from tasks.land.landing import LandedResponse
 
 

@@ -10,11 +10,12 @@ import pandas as pd
 
 from tasks.catalogue import PxWebSource
 from tasks.context import RunContext
-from tasks.fetch.fetched import FetchedSource, refuse_oversized_plan
-from tasks.fetch.http import encode_json_body
-from tasks.fetch.jsonstat import parse_jsonstat_dataset
-from tasks.fetch.pxweb import parse_table_metadata, plan_selections
-from tasks.fetch.tidy import Lineage, tidy_batch
+from tasks.fetch.common.fetched import FetchedSource, refuse_oversized_plan
+from tasks.fetch.common.http import encode_json_body
+from tasks.fetch.common.observations import Lineage
+from tasks.fetch.pxweb.client import parse_table_metadata, plan_selections
+from tasks.fetch.pxweb.jsonstat import parse_jsonstat_dataset
+from tasks.fetch.pxweb.tidy import tidy_batch
 from tasks.fetch.transforms import TRANSFORMS
 from tasks.land.landing import LandedResponse, find_landed, is_rejected, land_raw_response
 
