@@ -168,7 +168,7 @@ def _progress_bar() -> Iterator[None]:
     """A terminal progress bar over sources, fed by the flow's progress hook."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    import flows.pipeline as pipeline
+    from flows.pipeline import reporting_progress
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=False) as bar:
@@ -177,11 +177,8 @@ def _progress_bar() -> Iterator[None]:
         def advance(source_id: str, total: int) -> None:
             bar.update(task_id, total=total, advance=1, description=f"done {source_id}")
 
-        pipeline.progress_hook = advance
-        try:
+        with reporting_progress(advance):
             yield
-        finally:
-            pipeline.progress_hook = None
 
 
 @app.command()

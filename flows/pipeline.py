@@ -7,7 +7,9 @@ atomically) → run report (log lines and a Prefect table artifact).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,18 +27,28 @@ from tasks.config import load_settings, load_sources, select_sources
 from tasks.context import RunContext, build_context
 from tasks.fetch.common.deadline import RunStopping
 from tasks.fetch.common.errors import ResponseFormatError, SelectionError
-from tasks.fetch.common.fetched import FetchedSource
+from tasks.fetch.common.fetched import AlreadyLoaded, FetchedSource
 from tasks.fetch.common.http import SourceHTTPError, SourceUnavailable
 from tasks.fetch.source_batch import fetch_source
 from tasks.land.landing import LandedResponse
 from tasks.load.outcomes import SourceOutcome, outcome_of_error, outcome_without_load
 from tasks.load.run_load import load_and_publish
-from tasks.load.warehouse import WarehouseBusy, WarehouseUnreadable, landing_audit, loaded_versions
+from tasks.load.warehouse import WarehouseBusy, WarehouseUnreadable, already_loaded
 from tasks.publish.site import site_index
 from tasks.validate.source_check import CheckedSource, check_source, write_data_docs
 
-# Set by the CLI (same process) to drive a terminal progress bar: called with (source_id, sources_in_run).
-progress_hook: Callable[[str, int], None] | None = None
+# A flow takes only parameters Prefect can store, so the CLI's progress bar reaches the run through this, set for
+# the duration of one call (reporting_progress); called with (source_id, sources_in_run) as each source is done.
+_progress: ContextVar[Callable[[str, int], None] | None] = ContextVar("oms_progress", default=None)
+
+
+@contextmanager
+def reporting_progress(callback: Callable[[str, int], None]) -> Iterator[None]:
+    token = _progress.set(callback)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
 
 
 class RunFailed(RuntimeError):
@@ -64,9 +76,9 @@ EXPECTED_SOURCE_ERRORS = (SourceHTTPError, SourceUnavailable, SelectionError, Re
 
 
 @task(name="fetch and land", task_run_name="fetch {source.id}", cache_policy=NO_CACHE)
-def fetch_task(ctx: RunContext, source: SourceConfig) -> FetchedSource | State:
+def fetch_task(ctx: RunContext, source: SourceConfig, loaded: AlreadyLoaded) -> FetchedSource | State:
     try:
-        return fetch_source(ctx, source)
+        return fetch_source(ctx, source, loaded)
     except EXPECTED_SOURCE_ERRORS as err:
         return Failed(message=f"{source.id}: {type(err).__name__}: {err}", data=err)
 
@@ -82,19 +94,21 @@ def load_publish_task(ctx: RunContext, checked: list[CheckedSource], settled: li
     return load_and_publish(ctx, checked, settled, flow_name, parameters, started_at, landed)
 
 
-def fetch_one_by_one(ctx: RunContext, sources: list[SourceConfig]) -> list[FetchedSource | Exception]:
+def fetch_one_by_one(ctx: RunContext, sources: list[SourceConfig],
+                     loaded: AlreadyLoaded | None = None) -> list[FetchedSource | Exception]:
     results: list[FetchedSource | Exception] = []
     for source in sources:
         try:
-            results.append(fetch_source(ctx, source))
+            results.append(fetch_source(ctx, source, loaded))
         except Exception as err:  # one failing source must not stop the others
             results.append(err)
     return results
 
 
-def fetch_in_parallel(ctx: RunContext, sources: list[SourceConfig]) -> list[FetchedSource | Exception]:
+def fetch_in_parallel(ctx: RunContext, sources: list[SourceConfig],
+                      loaded: AlreadyLoaded) -> list[FetchedSource | Exception]:
     """Prefect tasks on the flow's thread pool; SCB's rate limit is shared through ctx's one HTTP limiter."""
-    futures = [fetch_task.submit(ctx, source) for source in sources]
+    futures = [fetch_task.submit(ctx, source, loaded) for source in sources]
     results: list[FetchedSource | Exception] = []
     for future in futures:
         future.wait()
@@ -104,15 +118,16 @@ def fetch_in_parallel(ctx: RunContext, sources: list[SourceConfig]) -> list[Fetc
 
 
 def run_stages(ctx: RunContext, sources: list[SourceConfig], flow_name: str, parameters: dict,
-               fetch_all=fetch_one_by_one, validate=check_source, load=load_and_publish) -> RunSummary:
-    """The pipeline for a set of sources; the flows pass Prefect tasks, benchmarks the plain functions."""
+               fetch_all=fetch_one_by_one, validate=check_source, load=load_and_publish,
+               progress: Callable[[str], None] | None = None) -> RunSummary:
+    """The pipeline for a set of sources; the flows pass Prefect tasks, benchmarks the plain functions.
+    ``progress`` is called with each source's id as it is done."""
     started, clock = datetime.now(UTC), time.monotonic()
-    ctx.landing_audit = landing_audit(ctx.warehouse)
-    ctx.loaded_versions = loaded_versions(ctx.warehouse)
+    loaded = already_loaded(ctx.warehouse)
     checked: list[CheckedSource] = []
     settled: list[SourceOutcome] = []  # decided without validation: failed, unchanged, skipped
     landed: list[LandedResponse] = []
-    for source, fetched in zip(sources, fetch_all(ctx, sources), strict=True):
+    for source, fetched in zip(sources, fetch_all(ctx, sources, loaded), strict=True):
         if isinstance(fetched, BaseException):
             settled.append(outcome_of_error(source.id, source.table, fetched))
         elif fetched.unchanged or fetched.nothing_planned:
@@ -120,8 +135,8 @@ def run_stages(ctx: RunContext, sources: list[SourceConfig], flow_name: str, par
             landed.extend(fetched.landed)
         else:
             checked.append(validate(ctx, fetched))
-        if ctx.progress:
-            ctx.progress(source.id)
+        if progress:
+            progress(source.id)
     write_data_docs(ctx, checked)
     outcomes = load(ctx, checked, settled, flow_name, parameters, started, landed)
     return RunSummary(ctx.run_id, outcomes, time.monotonic() - clock)
@@ -177,15 +192,15 @@ def _run_stages(flow_name: str, sources: list[str] | None, first_year: int | Non
                 force: bool, run_id: str | None, parameters: dict) -> RunSummary:
     ctx = build_context(run_id=run_id, first_year=first_year, last_year=last_year, force=force)
     chosen = select_sources(load_sources(), sources, ctx.on_replay)
-    if progress_hook:
-        ctx.progress = lambda source_id: progress_hook(source_id, len(chosen))
+    report = _progress.get()
     if any(source.api == "pxweb" for source in chosen):
         ctx.pxweb.limits()  # SCB's /config first: its limits pace every later call, and no network fails here
 
     def validate(c: RunContext, f: FetchedSource) -> CheckedSource:
         return validate_task(c, f)
 
-    return run_stages(ctx, chosen, flow_name, parameters, fetch_in_parallel, validate, load_publish_task)
+    return run_stages(ctx, chosen, flow_name, parameters, fetch_in_parallel, validate, load_publish_task,
+                      (lambda source_id: report(source_id, len(chosen))) if report else None)
 
 
 # Sources are fetched side by side; one limiter inside the HTTP client keeps all threads under SCB's limit.

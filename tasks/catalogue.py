@@ -89,6 +89,11 @@ class PxWebSource(_Source):
         return value
 
     @property
+    def codelists(self) -> dict[str, str]:
+        """Variable -> the codelist the selection asks SCB to apply (e.g. an aggregation of ages)."""
+        return {variable: spec.codelist for variable, spec in self.selection.items() if spec.codelist}
+
+    @property
     def metric_variable(self) -> str:
         return "ContentsCode"
 

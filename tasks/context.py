@@ -1,13 +1,13 @@
-"""Everything one run needs, built once: settings, regions, the shared HTTP client, directories, run id."""
+"""The resources one run uses, built once and not changed by it: settings, regions, the API clients (sharing
+the call limiters), directories, run id and the run's parameters. What the warehouse already holds travels
+separately (tasks.fetch.common.fetched.AlreadyLoaded), and so does progress reporting."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tasks.catalogue import SourceConfig
 from tasks.config import ApiSettings, Settings, load_catalogue, load_code_maps, load_settings
 from tasks.fetch.common.deadline import session_with_deadlines
 from tasks.fetch.common.http import OFFLINE_HINT, HttpCaller
@@ -36,10 +36,6 @@ class RunContext:
     first_year: int | None = None
     last_year: int | None = None
     force: bool = False
-    landing_audit: dict[str, bool] = field(default_factory=dict)  # landed data path -> loaded (False: rejected)
-    loaded_versions: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # source -> (stamp,
-    # periods) of its last load
-    progress: Callable[[str], None] | None = None  # called once per source done (the CLI's progress bar)
 
     @property
     def on_replay(self) -> bool:
@@ -64,9 +60,6 @@ class RunContext:
     @property
     def site_dir(self) -> Path:
         return self.settings.paths.data_dir / "site"
-
-    def codelists(self, source: SourceConfig) -> dict[str, str]:
-        return {variable: spec.codelist for variable, spec in source.selection.items() if spec.codelist}
 
 
 def _http_caller(api: ApiSettings, limiter: SlidingWindowLimiter) -> HttpCaller:

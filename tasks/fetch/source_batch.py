@@ -9,11 +9,11 @@ import pandas as pd
 
 from tasks.catalogue import SourceConfig
 from tasks.context import RunContext
-from tasks.fetch.common.fetched import FetchedSource
+from tasks.fetch.common.fetched import AlreadyLoaded, FetchedSource
 from tasks.fetch.kolada.source import fetch_kolada_source, parse_kolada_batch
 from tasks.fetch.pxweb.source import fetch_pxweb_source, parse_pxweb_batch
 
-Fetch = Callable[[RunContext, SourceConfig], FetchedSource]
+Fetch = Callable[[RunContext, SourceConfig, AlreadyLoaded], FetchedSource]
 Parse = Callable[[RunContext, FetchedSource], pd.DataFrame]
 PLUGINS: dict[str, tuple[Fetch, Parse]] = {
     "pxweb": (fetch_pxweb_source, parse_pxweb_batch),
@@ -21,9 +21,10 @@ PLUGINS: dict[str, tuple[Fetch, Parse]] = {
 }
 
 
-def fetch_source(ctx: RunContext, source: SourceConfig) -> FetchedSource:
+def fetch_source(ctx: RunContext, source: SourceConfig, loaded: AlreadyLoaded | None = None) -> FetchedSource:
+    """``loaded``: what the warehouse holds (``already_loaded``); without it, nothing counts as loaded."""
     fetch, _ = PLUGINS[source.api]
-    return fetch(ctx, source)
+    return fetch(ctx, source, loaded or AlreadyLoaded())
 
 
 def parse_fetched(ctx: RunContext, fetched: FetchedSource) -> pd.DataFrame:

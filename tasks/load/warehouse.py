@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from tasks.config import PROJECT_ROOT
+from tasks.fetch.common.fetched import AlreadyLoaded
 
 SQL_DIR = PROJECT_ROOT / "warehouse" / "sql"
 
@@ -123,6 +124,11 @@ def building_copy(published: Path, wait_seconds: float = 0, fresh: bool = False
 def connect_read_only(published: Path) -> duckdb.DuckDBPyConnection:
     with _readable(published):
         return duckdb.connect(str(published), read_only=True)
+
+
+def already_loaded(published: Path) -> AlreadyLoaded:
+    """What the fetches of a run need to know of the published warehouse, read once before they start."""
+    return AlreadyLoaded(landing_audit(published), loaded_versions(published))
 
 
 def landing_audit(published: Path) -> dict[str, bool]:

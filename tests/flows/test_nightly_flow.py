@@ -116,3 +116,14 @@ def test_a_republished_table_is_fetched_again_and_its_lineage_follows(warehouse,
     assert outcomes["population_municipality_year"].rows_loaded == 88
     assert _rows(warehouse, "SELECT count(*), min(source_updated), max(source_updated) FROM main.observation "
                             "WHERE source_table = 'TAB5557'") == [(95, "2026-11-24T07:00:00Z", "2026-11-24T07:00:00Z")]
+
+
+def test_progress_reaches_the_caller_of_the_flow_once_per_source(warehouse, replay_server) -> None:
+    from flows.pipeline import reporting_progress
+
+    seen: list[tuple[str, int]] = []
+    with reporting_progress(lambda source_id, total: seen.append((source_id, total))):
+        nightly(sources=POPULATION_SOURCES[:2])
+    assert sorted(seen) == sorted((source, 2) for source in POPULATION_SOURCES[:2])
+    nightly(sources=POPULATION_SOURCES[:1])  # outside the block: nobody is told
+    assert len(seen) == 2

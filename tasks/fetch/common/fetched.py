@@ -34,6 +34,15 @@ class FetchedSource:
         self.periods = (ordered[0], ordered[-1]) if ordered else None
 
 
+@dataclass(frozen=True)
+class AlreadyLoaded:
+    """What the warehouse already holds, read once before a run's fetches: which landed data answers a load used
+    (False: rejected) and, per source, the (version, periods) of its last batch in the warehouse."""
+
+    landings: dict[str, bool] = field(default_factory=dict)
+    versions: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+
 def refuse_oversized_plan(source_id: str, planned_calls: int, limit: int) -> None:
     """A selection that would take more calls than an operator allows is refused before the first data call (a
     year range of 1000-9999, a forgotten wildcard), with one line that says what to change."""

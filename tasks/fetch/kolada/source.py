@@ -19,7 +19,7 @@ import pandas as pd
 from tasks.catalogue import KoladaSource
 from tasks.context import RunContext
 from tasks.fetch.common.errors import ResponseFormatError, SelectionError
-from tasks.fetch.common.fetched import FetchedSource, refuse_oversized_plan
+from tasks.fetch.common.fetched import AlreadyLoaded, FetchedSource, refuse_oversized_plan
 from tasks.fetch.common.observations import DELETED_IN_SOURCE, MISSING_IN_SOURCE, OBSERVATION_COLUMNS
 from tasks.fetch.common.region_sets import expand_region_sets
 from tasks.fetch.kolada.client import (
@@ -70,7 +70,7 @@ def kolada_version(metadata: dict[str, dict], kpis: list[str], regions: list[str
     return "kolada:" + hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
-def fetch_kolada_source(ctx: RunContext, source: KoladaSource) -> FetchedSource:
+def fetch_kolada_source(ctx: RunContext, source: KoladaSource, loaded: AlreadyLoaded) -> FetchedSource:
     started = time.monotonic()
     result = FetchedSource(source)
     kpis = list(source.indicators)
@@ -89,7 +89,7 @@ def fetch_kolada_source(ctx: RunContext, source: KoladaSource) -> FetchedSource:
     refuse_oversized_plan(source.id, result.planned_calls, ctx.settings.kolada.max_calls_per_source)
     result.planned_cells = len(kpis) * len(regions) * len(years)
     result.version = kolada_version(metadata, kpis, regions, years)
-    if not ctx.force and ctx.loaded_versions.get(source.id) == (result.version, "..".join(result.periods)):
+    if not ctx.force and loaded.versions.get(source.id) == (result.version, "..".join(result.periods)):
         result.unchanged = True
     else:
         _fetch_pages(ctx, source, result, kpis, regions, years)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from tasks.catalogue import PxWebSource
 from tasks.context import RunContext
-from tasks.fetch.common.fetched import FetchedSource, refuse_oversized_plan
+from tasks.fetch.common.fetched import AlreadyLoaded, FetchedSource, refuse_oversized_plan
 from tasks.fetch.common.http import encode_json_body
 from tasks.fetch.common.observations import Lineage
 from tasks.fetch.pxweb.client import parse_table_metadata, plan_selections
@@ -40,12 +40,12 @@ def _reusable(landed: LandedResponse | None, landing_audit: dict[str, bool]) -> 
     return True
 
 
-def fetch_pxweb_source(ctx: RunContext, source: PxWebSource) -> FetchedSource:
+def fetch_pxweb_source(ctx: RunContext, source: PxWebSource, loaded: AlreadyLoaded) -> FetchedSource:
     started = time.monotonic()
     result = FetchedSource(source)
     client = ctx.pxweb
     limits = client.limits()
-    raw_metadata = client.metadata(source.table, ctx.codelists(source), source.language)
+    raw_metadata = client.metadata(source.table, source.codelists, source.language)
     result.calls += raw_metadata.attempts
     result.landed.append(land_raw_response(raw_metadata, landing_dir=ctx.landing_dir, source_id=source.id,
                                            table=source.table, kind="metadata",
@@ -62,7 +62,7 @@ def fetch_pxweb_source(ctx: RunContext, source: PxWebSource) -> FetchedSource:
         body = encode_json_body(selection.as_api())
         previous = None if ctx.force else find_landed(ctx.landing_dir, source.id, source.table, "data", body,
                                                       metadata.updated)
-        if _reusable(previous, ctx.landing_audit):
+        if _reusable(previous, loaded.landings):
             result.data.append(previous)
             result.reused += 1
             continue
@@ -73,7 +73,7 @@ def fetch_pxweb_source(ctx: RunContext, source: PxWebSource) -> FetchedSource:
         result.landed.append(landed)
         result.data.append(landed)
     result.unchanged = (not ctx.force and bool(selections) and result.reused == len(selections)
-                        and all(ctx.landing_audit.get(landed.path) is True for landed in result.data))
+                        and all(loaded.landings.get(landed.path) is True for landed in result.data))
     result.seconds = time.monotonic() - started
     return result
 
