@@ -77,7 +77,7 @@ class PxWebSource(_Source):
     breakdown: list[str] = []
     codes: dict[str, dict[str, str]] = {}
     derive_totals: list[Literal["sex", "age"]] = []
-    transform: str | None = None  # a named function in tasks/fetch/transforms.py, applied to the tidy batch
+    transform: str | None = None  # a transform registered in tasks/fetch/transforms/, applied to the tidy batch
 
     @field_validator("selection", "replay_selection", mode="before")
     @classmethod

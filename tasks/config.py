@@ -275,7 +275,7 @@ def load_sources(directory: Path | None = None) -> list[SourceConfig]:
         transform = getattr(source, "transform", None)
         if transform and transform not in TRANSFORMS:
             raise ConfigError(f"config/sources: source {source.id}: transform {transform!r} is not one of "
-                              f"{sorted(TRANSFORMS)} (tasks/fetch/transforms.py)")
+                              f"{sorted(TRANSFORMS)} (tasks/fetch/transforms/)")
     seen: set[str] = set()
     for source in sources:
         if source.id in seen:

@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tasks.config import ApiSettings, Settings, load_catalogue, load_code_maps, load_settings
+from tasks.catalogue import FocusArea, Indicator, SourceConfig
+from tasks.config import ApiSettings, Settings, load_catalogue, load_code_maps, load_settings, load_sources
 from tasks.fetch.common.deadline import session_with_deadlines
 from tasks.fetch.common.http import OFFLINE_HINT, HttpCaller
 from tasks.fetch.common.rate_limit import SlidingWindowLimiter
@@ -29,13 +30,20 @@ class RunContext:
     settings: Settings
     regions: Regions
     code_maps: dict[str, dict[str, str]]
-    units: dict[str, str]  # indicator id -> unit, from the catalogue
+    areas: dict[str, FocusArea]  # the catalogue, read once per run
+    indicators: dict[str, Indicator]
+    sources: list[SourceConfig]  # every configured source (a run may fetch a few)
     pxweb: PxWebClient
     kolada: KoladaClient
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     first_year: int | None = None
     last_year: int | None = None
     force: bool = False
+
+    @property
+    def units(self) -> dict[str, str]:
+        """Indicator id -> unit, from the catalogue."""
+        return {key: indicator.unit for key, indicator in self.indicators.items()}
 
     @property
     def on_replay(self) -> bool:
@@ -82,8 +90,9 @@ def build_context(run_id: str | None = None, first_year: int | None = None, last
     for caller in (scb_caller, kolada_caller):
         # The way to run offline is worth saying only when the live API was meant; on the replay it is in use.
         caller.offline_hint = "" if is_loopback(caller.base_url) else OFFLINE_HINT
-    units = {key: indicator.unit for key, indicator in load_catalogue()[1].items()}
-    context = RunContext(settings, load_regions(), load_code_maps(), units, PxWebClient(scb_caller, scb.language),
+    areas, indicators = load_catalogue()
+    context = RunContext(settings, load_regions(), load_code_maps(), areas, indicators, load_sources(),
+                         PxWebClient(scb_caller, scb.language),
                          KoladaClient(kolada_caller), first_year=first_year, last_year=last_year, force=force)
     if run_id:
         context.run_id = run_id

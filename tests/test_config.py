@@ -108,3 +108,25 @@ def test_source_fields_that_reach_paths_urls_or_call_counts_are_checked(config, 
                                                                         match) -> None:
     _source(config, file, source_id, **changes)
     _refused(load_sources, match)
+
+
+def test_reading_the_configuration_needs_no_pandas_and_every_transform_resolves() -> None:
+    """The CLI checks config before anything heavy loads; the transform registry names its function and outputs in
+    one place, and both must be real."""
+    import subprocess
+    import sys
+
+    probe = "import sys, tasks.config; tasks.config.load_sources(); print(sorted(m for m in ('pandas', 'numpy') " \
+            "if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    import importlib
+
+    from tasks.config import load_catalogue
+    from tasks.fetch.transforms import TRANSFORMS
+
+    _, indicators = load_catalogue()
+    for transform in TRANSFORMS.values():
+        module, name = transform.function.split(":")
+        assert callable(getattr(importlib.import_module(module), name))
+        assert set(transform.outputs) <= set(indicators)

@@ -26,7 +26,3 @@ def fetch_source(ctx: RunContext, source: SourceConfig, loaded: AlreadyLoaded | 
     fetch, _ = PLUGINS[source.api]
     return fetch(ctx, source, loaded or AlreadyLoaded())
 
-
-def parse_fetched(ctx: RunContext, fetched: FetchedSource) -> pd.DataFrame:
-    _, parse = PLUGINS[fetched.source.api]
-    return parse(ctx, fetched)

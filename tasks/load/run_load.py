@@ -17,11 +17,11 @@ from tasks.load.audit import (
     write_run,
 )
 from tasks.load.merge import merge_observations
-from tasks.load.outcomes import SourceOutcome, outcome_of_check, outcome_of_error, settle_after_merge
+from tasks.load.outcomes import SourceOutcome, outcome_of_check, settle_after_merge
 from tasks.load.warehouse import building_copy
-from tasks.publish.exports import export_published, latest_export_run
+from tasks.publish.exports import latest_export_run
+from tasks.publish.outputs import write_outputs
 from tasks.publish.publish import last_publish, publish, publish_inputs, published_rows, reference_frames
-from tasks.publish.site import build_site
 from tasks.runlog import runlog_path
 from tasks.validate.source_check import CheckedSource
 
@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: list[SourceOutcome], flow: str,
                      parameters: dict, started_at: datetime, landed: list[LandedResponse] | None = None
                      ) -> list[SourceOutcome]:
-    """The only place that writes the warehouse; everything here is swapped in at once or not at all.
+    """The only place that writes the warehouse; everything here is swapped in at once or not at all. Then the
+    outputs read from the published file (Parquet exports, the site: tasks/publish/outputs.py).
 
     ``settled`` are outcomes decided before load (failed, unchanged, skipped); ``landed`` their landings, which
     the audit records too. main.* is rebuilt and exported only when something can have changed it: a batch passed,
@@ -39,7 +40,7 @@ def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: lis
     """
     outcomes = [outcome_of_check(c) for c in checked] + settled
     by_id = {o.source_id: o for o in outcomes}
-    frames = reference_frames(ctx.regions)
+    frames = reference_frames(ctx.regions, ctx.areas, ctx.indicators, ctx.sources)
     inputs = publish_inputs(frames)
     with building_copy(ctx.warehouse, ctx.settings.paths.writer_wait_seconds) as con:
         # Reused answers too: those landed by an interrupted run were never recorded (INSERT OR IGNORE by path).
@@ -53,7 +54,7 @@ def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: lis
                 settle_after_merge(outcome)
         last = last_publish(con)
         rebuild = any(item.passed for item in checked) or last is None or last[1] != inputs
-        published = publish(con, ctx.regions, frames) if rebuild else published_rows(con)
+        published = publish(con, frames) if rebuild else published_rows(con)
         if not rebuild:
             log.info("nothing new loaded and config, SQL and code as run %s built them: main.* kept", last[0])
         for outcome in outcomes:
@@ -63,21 +64,8 @@ def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: lis
         fold_run_log(con, runlog_path(ctx.warehouse), current=ctx.run_id)
         write_run(con, ctx.run_id, flow, parameters, started_at, outcomes, os.environ.get("OMS_ATTEMPT_ID"),
                   published=rebuild, publish_inputs=inputs)
-    if rebuild or last is None or latest_export_run(ctx.exports_dir) != last[0]:
-        export_or_report(ctx, outcomes)
-    # The site shows the last run's status per source, so it is written every run (charts only when data changed).
-    site = build_site(ctx.warehouse, ctx.site_dir, ctx.run_id, ctx.quarantine_dir)
-    if site.error is not None:
-        outcomes.append(outcome_of_error("site", str(ctx.site_dir), site.error))
+    write_outputs(ctx, outcomes, exports_stale=rebuild or latest_export_run(ctx.exports_dir) != last[0])
     return outcomes
-
-
-def export_or_report(ctx: RunContext, outcomes: list[SourceOutcome]) -> None:
-    # After the swap: a failed export is reported as one more failed outcome (the run exits 1, "the rest was
-    # published"), never raised, since the warehouse is already published. audit.batch does not record it.
-    export = export_published(ctx.warehouse, ctx.exports_dir, ctx.run_id)
-    if export.error is not None:
-        outcomes.append(outcome_of_error("exports", str(ctx.exports_dir), export.error))
 
 
 def keep_the_landing_in_order(con, ctx: RunContext, started_at: datetime) -> None:

@@ -10,10 +10,10 @@ import pandas as pd
 
 from tasks.catalogue import FocusArea, Indicator, SourceConfig
 from tasks.config import load_catalogue, load_sources
-from tasks.fetch.transforms import TRANSFORM_OUTPUTS
+from tasks.fetch.transforms import TRANSFORMS
 from tasks.load.warehouse import SQL_DIR, apply_sql_files
 from tasks.publish.documentation import document_warehouse, run_checks
-from tasks.regions import Regions
+from tasks.regions import Regions, load_regions
 
 
 def region_frame(regions: Regions) -> pd.DataFrame:
@@ -39,7 +39,8 @@ def indicator_source_frame(sources: list[SourceConfig]) -> pd.DataFrame:
     """Which source feeds which indicator: by content code or KPI, or derived by the source's transform."""
     def feeds(source: SourceConfig) -> list[tuple[str, str]]:
         mapped = [(mapping.id, code) for code, mapping in source.indicators.items()]
-        derived = TRANSFORM_OUTPUTS.get(getattr(source, "transform", None) or "", [])
+        transform = TRANSFORMS.get(getattr(source, "transform", None) or "")
+        derived = transform.outputs if transform else ()
         return mapped + [(indicator_id, "derived") for indicator_id in derived]
 
     return pd.DataFrame([
@@ -67,12 +68,18 @@ def region_change_frame(regions: Regions) -> pd.DataFrame:
     ])
 
 
-def reference_frames(regions: Regions) -> dict[str, pd.DataFrame]:
-    """The core tables config/ defines: regions, border changes and the indicator catalogue."""
-    areas, indicators = load_catalogue()
+def reference_frames(regions: Regions, areas: dict[str, FocusArea], indicators: dict[str, Indicator],
+                     sources: list[SourceConfig]) -> dict[str, pd.DataFrame]:
+    """The core tables config/ defines: regions, border changes and the indicator catalogue, from what the caller
+    read (a run reads config/ once, in build_context)."""
     return {"core.region": region_frame(regions), "core.region_change": region_change_frame(regions),
             "core.indicator": indicator_frame(areas, indicators),
-            "core.indicator_source": indicator_source_frame(load_sources())}
+            "core.indicator_source": indicator_source_frame(sources)}
+
+
+def reference_frames_from_config() -> dict[str, pd.DataFrame]:
+    """The same, read from config/ now: for a publish outside a run."""
+    return reference_frames(load_regions(), *load_catalogue(), load_sources())
 
 
 def write_reference_model(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
@@ -99,14 +106,13 @@ def last_publish(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     return rows[0] if rows else None
 
 
-def publish(con: duckdb.DuckDBPyConnection, regions: Regions,
-            frames: dict[str, pd.DataFrame] | None = None) -> dict[str, int]:
+def publish(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
     """Rebuild main.* and return the published row count per source.
 
     The SQL files run in name order; then every object gets its description from the YAML next to its SQL, and the
     declared checks run: an undescribed column or a failed check stops the publish (the build is discarded).
     """
-    write_reference_model(con, reference_frames(regions) if frames is None else frames)
+    write_reference_model(con, frames)
     apply_sql_files(con, sorted((SQL_DIR / "publish").glob("*.sql")))
     document_warehouse(con)
     run_checks(con)

@@ -11,9 +11,9 @@ from tasks.context import RunContext
 from tasks.fetch.common.errors import ResponseFormatError
 from tasks.fetch.common.fetched import FetchedSource
 from tasks.fetch.common.observations import OBSERVATION_COLUMNS, SchemaError
-from tasks.fetch.source_batch import parse_fetched
 from tasks.land.landing import mark_rejected
 from tasks.validate.batch import BatchVerdict, validate_batch
+from tasks.validate.decode import decode_landed
 from tasks.validate.quarantine import QuarantineReport, write_quarantine_report
 from tasks.validate.suites import update_data_docs
 
@@ -37,7 +37,7 @@ def check_source(ctx: RunContext, fetched: FetchedSource) -> CheckedSource:
     """Never raises: whatever an answer does to the parser or the suites costs this source alone (quarantined),
     never the run."""
     try:
-        batch = parse_fetched(ctx, fetched)
+        batch = decode_landed(ctx, fetched)
     except (ResponseFormatError, SchemaError) as err:
         return _quarantined(ctx, fetched, "response could not be parsed", [str(err)])
     except Exception as err:  # noqa: BLE001 - a defect a hostile answer exposes must not stop the other sources

@@ -1,19 +1,11 @@
-"""The small named transforms a source may ask for in its YAML (`transform: name`), applied to its tidy batch.
-
-Each one derives indicators from others of the same batch, with lineage copied from the rows it used and
-value_origin 'derived'; a missing input makes a missing output, never a smaller number.
-"""
+"""Commuting (RAMS): employed residents and the out-commuters' share, derived from the same batch."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from tasks.fetch.common.observations import INCOMPLETE_INPUTS, KEY_COLUMNS, OBSERVATION_COLUMNS, indicators_by_key
-
-Transform = Callable[[pd.DataFrame, dict[str, str]], pd.DataFrame]
 
 
 def _derived_rows(batch: pd.DataFrame, template_indicator: str, values: pd.Series, indicator_id: str,
@@ -41,12 +33,3 @@ def employed_residents_and_out_commuter_share(batch: pd.DataFrame, units: dict[s
                                     units["employed_residents"]),
                       _derived_rows(batch, "out_commuters", share, "out_commuter_share",
                                     units["out_commuter_share"])], ignore_index=True)
-
-
-TRANSFORMS: dict[str, Transform] = {
-    "employed_residents_and_out_commuter_share": employed_residents_and_out_commuter_share,
-}
-# The indicators each transform adds (the catalogue lists them like any other; main.indicator names their source).
-TRANSFORM_OUTPUTS: dict[str, list[str]] = {
-    "employed_residents_and_out_commuter_share": ["employed_residents", "out_commuter_share"],
-}
