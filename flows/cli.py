@@ -157,7 +157,6 @@ def _attempt(call: Callable[[], object], sources: list[str] | None, replay: bool
                 f"{summary.seconds:.1f} s", fg=typer.colors.GREEN)
 
 
-
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
