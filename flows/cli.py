@@ -286,14 +286,14 @@ def write_site_now() -> None:
     """
     from datetime import UTC, datetime
 
-    from tasks.publish.site import write_site
+    from tasks.context import build_context
+    from tasks.publish.site import site_index, write_site
 
-    settings = _settings_or_exit()
-    with _published_warehouse() as (path, _):
+    with _published_warehouse():
         pass  # one line and exit 2/3 if there is no readable warehouse; the site opens its own connection
-    run_id = "manual-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    result = write_site(path, settings.paths.data_dir / "site", run_id, settings.paths.data_dir / "quarantine")
-    typer.echo(f"site: {result.index.absolute().as_uri()} ({len(result.pages)} pages, "
+    ctx = build_context(run_id="manual-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S"))
+    result = write_site(ctx.warehouse, ctx.site_dir, ctx.run_id, ctx.quarantine_dir)
+    typer.echo(f"site: {site_index(ctx.settings.paths.data_dir).absolute().as_uri()} ({len(result.pages)} pages, "
                f"{result.charts_rendered} charts rendered)")
 
 

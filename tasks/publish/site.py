@@ -101,10 +101,6 @@ class SiteResult:
     charts_rendered: int
     error: Exception | None = None
 
-    @property
-    def index(self) -> Path | None:
-        return self.folder.parent / LATEST / "index.html" if self.folder else None
-
 
 def site_index(data_dir: Path) -> Path:
     """The start page of the newest site (what `make run` prints and the run report links to)."""
@@ -115,7 +111,7 @@ def _number(value: float | None) -> str:
     if value is None:
         return "–"
     text = f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
-    return text.replace(",", "\u00a0").replace(".", ",")  # Swedish: thin space thousands, decimal comma
+    return text.replace(",", "\u00a0").replace(".", ",")  # Swedish: no-break space between thousands, decimal comma
 
 
 def county_seats() -> dict[str, str]:
@@ -332,5 +328,5 @@ def build_site(warehouse: Path, site_dir: Path, run_id: str, quarantine_dir: Pat
         log.warning("site of run %s in %s failed: %s: %s", run_id, site_dir, type(err).__name__, err)
         return SiteResult(run_id, None, [], 0, err)
     log.info("site of run %s: %d pages, %d charts rendered, %s", run_id, len(result.pages), result.charts_rendered,
-             result.index)
+             site_dir / LATEST / "index.html")
     return result
