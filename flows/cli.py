@@ -30,6 +30,9 @@ SourceOption = Annotated[list[str] | None, typer.Option("--source", "-s",
 ReplayOption = Annotated[bool, typer.Option("--replay", help="Run offline against the emulators of SCB's and "
                                                             "Kolada's APIs, on the recordings in ../shared.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Fetch again even what already landed.")]
+RegionsOption = Annotated[str | None, typer.Option(
+    "--regions", help="Which counties: a selection in config/regions.yaml (oms, sweden) or county codes such as "
+                      "01,12 [default: settings regions, OMS_REGIONS, else oms].")]
 EXIT_STATUS = {0: "completed", 1: "failed", 2: "refused", 3: "unreachable", 143: "terminated"}
 
 
@@ -181,15 +184,26 @@ def _progress_bar() -> Iterator[None]:
 
 
 @app.command()
-def run(source: SourceOption = None, replay: ReplayOption = False, force: ForceOption = False) -> None:
+def run(source: SourceOption = None, replay: ReplayOption = False, force: ForceOption = False,
+        regions: RegionsOption = None) -> None:
     """The nightly job: fetch, land, validate, load and publish every configured source.
 
-    Example: oms run --replay --source population
+    Example: oms run --replay --source population --regions sweden
     """
     from flows.pipeline import nightly
 
-    _check_config(source, replay)
-    _attempt(lambda: nightly(sources=source, force=force), source, replay)
+    with _selected_regions(regions):
+        _check_config(source, replay)
+        _attempt(lambda: nightly(sources=source, force=force), source, replay)
+
+
+@contextmanager
+def _selected_regions(regions: str | None) -> Iterator[None]:
+    """--regions is OMS_REGIONS for this command: the check before the run and the flow read the same setting."""
+    from tasks.config import environment_overrides
+
+    with environment_overrides({"OMS_REGIONS": regions} if regions is not None else {}):
+        yield
 
 
 @app.command()
@@ -197,6 +211,7 @@ def backfill(
     first_year: Annotated[int, typer.Option("--from", help="First year to (re)load.")],
     last_year: Annotated[int, typer.Option("--to", help="Last year to (re)load.")],
     source: SourceOption = None, replay: ReplayOption = False, force: ForceOption = False,
+    regions: RegionsOption = None,
 ) -> None:
     """Reload a range of years; resumable: what already landed for the same table version is not refetched.
 
@@ -206,9 +221,10 @@ def backfill(
 
     if first_year > last_year:
         _fail(f"--from {first_year} is after --to {last_year}", 2)
-    _check_config(source, replay)
-    _attempt(lambda: backfill_flow(first_year=first_year, last_year=last_year, sources=source, force=force),
-             source, replay, progress=True)
+    with _selected_regions(regions):
+        _check_config(source, replay)
+        _attempt(lambda: backfill_flow(first_year=first_year, last_year=last_year, sources=source, force=force),
+                 source, replay, progress=True)
 
 
 @app.command()

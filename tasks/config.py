@@ -75,6 +75,9 @@ class Settings(Strict):
     paths: PathSettings
     landing: LandingSettings = LandingSettings()
     replay: bool = False  # OMS_REPLAY=1: every run starts the emulators and runs against the recordings
+    # Which counties a run covers: a selection named in config/regions.yaml (oms, sweden) or county codes, as a
+    # list or "01,12" (OMS_REGIONS, `oms run --regions`); checked against regions.yaml by tasks.regions.
+    regions: StrictStr | list[StrictStr] = "oms"
 
 
 class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser: ~10x faster
@@ -191,7 +194,8 @@ def load_settings(directory: Path | None = None) -> Settings:
         writer_wait_seconds=_env_number("OMS_WRITER_WAIT_SECONDS", settings.paths.writer_wait_seconds, path),
     )
     return Settings(scb=scb, kolada=kolada, paths=paths, landing=settings.landing,
-                    replay=_env_flag("OMS_REPLAY", settings.replay, path))
+                    replay=_env_flag("OMS_REPLAY", settings.replay, path),
+                    regions=os.environ.get("OMS_REGIONS") or settings.regions)
 
 
 def _env_flag(variable: str, configured: bool, path: Path) -> bool:

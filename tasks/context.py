@@ -91,7 +91,8 @@ def build_context(run_id: str | None = None, first_year: int | None = None, last
         # The way to run offline is worth saying only when the live API was meant; on the replay it is in use.
         caller.offline_hint = "" if is_loopback(caller.base_url) else OFFLINE_HINT
     areas, indicators = load_catalogue()
-    context = RunContext(settings, load_regions(), load_code_maps(), areas, indicators, load_sources(),
+    context = RunContext(settings, load_regions(selection=settings.regions), load_code_maps(), areas, indicators,
+                         load_sources(),
                          PxWebClient(scb_caller, scb.language),
                          KoladaClient(kolada_caller), first_year=first_year, last_year=last_year, force=force)
     if run_id:

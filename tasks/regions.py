@@ -1,5 +1,6 @@
-"""The region model: the seven counties, their municipalities and the border changes (config/regions.yaml), and
-which municipalities made up a county at a given reference period.
+"""The region model: Sweden's counties, their municipalities and the border changes (config/regions.yaml), narrowed
+to the counties a run selects (settings ``regions:``: a named selection such as ``oms``, the default, or
+``sweden``, or county codes), and which municipalities made up a county at a given reference period.
 
 SCB's year-end figures follow the division of 1 January of the next year (the PX files say so in NOTEX), so
 "county 19 in 2005" still contains Heby (then code 1917) and "county 03 in 2006" already does (code 0331).
@@ -9,6 +10,7 @@ Region codes are strings with their leading zeros: an unquoted ``code: 114`` in 
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -51,7 +53,13 @@ class _Change(Strict):
     note: StrictStr
 
 
+class _Selection(Strict):
+    label: StrictStr  # what the selection is called as a whole in what we publish (the site's headline: "ÖMS")
+    counties: list[CountyCode] = Field(min_length=1)
+
+
 class _RegionsFile(Strict):
+    selections: dict[StrictStr, _Selection] = {}
     counties: list[_County] = Field(min_length=1)
     municipalities: list[_Municipality] = Field(min_length=1)
     changes: list[_Change] = []
@@ -92,6 +100,9 @@ class RegionChange:
 class Regions:
     regions: tuple[Region, ...]
     changes: tuple[RegionChange, ...]
+    selection: str = "oms"  # the selection's name, or its county codes joined by commas ("01,12")
+    label: str = "ÖMS"  # the selected area as a whole, as published
+    known_counties: tuple[str, ...] = ()  # every county in config/regions.yaml, selected or not
 
     @property
     def county_codes(self) -> list[str]:
@@ -99,7 +110,7 @@ class Regions:
 
     @property
     def municipality_codes(self) -> list[str]:
-        """Today's 88 municipalities."""
+        """Today's municipalities of the selected counties (88 for ÖMS)."""
         return [r.code for r in self.regions if r.level == "municipality" and r.is_current]
 
     @property
@@ -113,31 +124,83 @@ class Regions:
 
     def region_sets(self) -> dict[str, list[str]]:
         """Named sets that a source selection may reference as ``$name``. Municipalities include historical codes:
-        a table only has the codes of its years, and the selection keeps those it has."""
+        a table only has the codes of its years, and the selection keeps those it has. A county left out of the
+        run's selection has an empty ``$municipalities_in_XX``: a source naming it asks for nothing there."""
         per_county = {f"municipalities_in_{county}": [r.code for r in self.regions if r.level == "municipality"
                                                       and r.county_code == county]
-                      for county in self.county_codes}
+                      for county in self.county_codes + [c for c in self.known_counties if c not in self.county_codes]}
         return {"counties": self.county_codes, "municipalities": self.municipality_codes + self.historical_codes,
                 "oms": self.all_codes, **per_county}
 
 
-def load_regions(directory: Path | None = None) -> Regions:
+def load_regions(directory: Path | None = None, selection: str | list[str] | None = None) -> Regions:
+    """The selected counties, their municipalities, and the changes (and retired codes) that touch them. Without a
+    ``selection``, the setting: OMS_REGIONS, else ``regions:`` in settings.yaml, else ``oms``."""
     path = (directory or config_dir()) / "regions.yaml"
     try:
         raw = _RegionsFile.model_validate(read_yaml(path))
     except ValidationError as err:
         raise one_line_error(err, path, "regions") from err
     _check_regions(raw, path)
+    name, label, chosen = _selected(raw, configured_selection(directory) if selection is None else selection, path)
     counties = {c.code: c for c in raw.counties}
+    # A change touches the selection when it moves an area into or out of a selected county: Heby's transfer (and
+    # its retired code 1917, which feeds 0331's series before 2007) comes with 03 or with 19.
     changes = [RegionChange(c.effective, c.type, c.code, c.name, c.from_code, c.county, c.from_county, c.note)
-               for c in raw.changes]
+               for c in raw.changes if c.county in chosen or c.from_county in chosen]
     created = {c.code: c.effective for c in changes}
     regions = [Region(c.code, c.name, c.short_name, "county", c.code, c.kolada_id, c.nuts3, c.nuts2)
-               for c in raw.counties]
+               for c in raw.counties if c.code in chosen]
     regions += [Region(m.code, m.name, m.short_name, "municipality", m.county, m.code, counties[m.county].nuts3,
-                       counties[m.county].nuts2, valid_from=created.get(m.code)) for m in raw.municipalities]
+                       counties[m.county].nuts2, valid_from=created.get(m.code))
+                for m in raw.municipalities if m.county in chosen]
     regions += [_retired_code(change, counties) for change in changes if change.type == "county_transfer"]
-    return Regions(tuple(regions), tuple(changes))
+    return Regions(tuple(regions), tuple(changes), name, label, tuple(counties))
+
+
+def configured_selection(directory: Path | None = None) -> str | list[str]:
+    """The ``regions:`` setting (OMS_REGIONS overrides it); ``oms`` when the folder has no settings.yaml."""
+    from tasks.config import load_settings
+
+    if os.environ.get("OMS_REGIONS"):
+        return os.environ["OMS_REGIONS"]
+    if not ((directory or config_dir()) / "settings.yaml").exists():
+        return "oms"
+    return load_settings(directory).regions
+
+
+def _selected(raw: _RegionsFile, selection: str | list[str], path: Path) -> tuple[str, str, set[str]]:
+    """(name, label, county codes) of a named selection or of county codes ("01,12" or a YAML list)."""
+    known = [c.code for c in raw.counties]
+    if isinstance(selection, str) and selection.strip() in raw.selections:
+        named = raw.selections[selection.strip()]
+        return selection.strip(), named.label, set(named.counties)
+    codes = [c.strip() for c in (selection.split(",") if isinstance(selection, str) else selection)]
+    if not codes or any(code not in known for code in codes):
+        raise ConfigError(f"regions: {selection!r} is neither a selection ({', '.join(raw.selections)}) nor county "
+                          f"codes separated by commas ({', '.join(known)}); set by config/settings.yaml regions, "
+                          f"OMS_REGIONS or --regions (selections and counties: {path})")
+    name, label = _named(raw, codes)
+    return name, label, set(codes)
+
+
+def _named(raw: _RegionsFile, codes: list[str]) -> tuple[str, str]:
+    """A selection's name and label for these county codes: "01,03,04,05,18,19,21" is ÖMS by another name."""
+    for name, named in raw.selections.items():
+        if set(named.counties) == set(codes):
+            return name, named.label
+    ordered = [c.code for c in raw.counties if c.code in codes]
+    return ",".join(ordered), "län " + ", ".join(ordered)
+
+
+def selection_label(county_codes: list[str], directory: Path | None = None) -> str:
+    """What a set of counties is called as a whole (the site's headline figure): a named selection's label ("ÖMS",
+    "Sverige"), else the codes ("län 01, 12")."""
+    path = (directory or config_dir()) / "regions.yaml"
+    try:
+        return _named(_RegionsFile.model_validate(read_yaml(path)), county_codes)[1]
+    except ValidationError as err:
+        raise one_line_error(err, path, "regions") from err
 
 
 def _check_regions(raw: _RegionsFile, path: Path) -> None:
@@ -151,6 +214,10 @@ def _check_regions(raw: _RegionsFile, path: Path) -> None:
         if m.county not in counties or not m.code.startswith(m.county):
             raise ConfigError(f"{path}: municipality {m.code} ({m.short_name}) does not belong to county {m.county} "
                               f"(a municipality code starts with its county's code; counties: {sorted(counties)})")
+    for name, selection in raw.selections.items():
+        unknown = [code for code in selection.counties if code not in counties]
+        if unknown:
+            raise ConfigError(f"{path}: selections.{name}: county code(s) {unknown} are not listed under counties")
     municipalities = {m.code for m in raw.municipalities}
     for change in raw.changes:
         if change.code not in municipalities:
