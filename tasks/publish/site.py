@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from tasks.config import config_dir, load_catalogue, read_yaml
 from tasks.load.warehouse import connect_read_only
 from tasks.publish.exports import LATEST, MANIFEST, swap_in_folder
+from tasks.regions import selection_label
 
 log = logging.getLogger(__name__)
 
@@ -201,8 +202,9 @@ def focus_areas(con: duckdb.DuckDBPyConnection, seats: dict[str, str]) -> list[F
 
 
 def headline_figures(con: duckdb.DuckDBPyConnection, areas: list[FocusArea]) -> list[dict]:
-    """Per focus area: its headline indicator's latest year for the seven counties, and for ÖMS as a whole where
-    the indicator adds up (a sum of the seven counties, only when all seven have a figure)."""
+    """Per focus area: its headline indicator's latest year for the selected counties (the seven of ÖMS by
+    default), and for the selection as a whole where the indicator adds up (a sum of the counties, only when all of
+    them have a figure)."""
     counties = _records(con, "SELECT region_code, region_name FROM main.region WHERE level = 'county' "
                              "ORDER BY region_code", [])
     figures = []
@@ -217,6 +219,16 @@ def headline_figures(con: duckdb.DuckDBPyConnection, areas: list[FocusArea]) -> 
                  and len(values) == len(counties) else None)
         figures.append({"area": area, "indicator": indicator, "year": year, "values": values, "oms": whole})
     return figures
+
+
+def whole_area(con: duckdb.DuckDBPyConnection) -> dict:
+    """The published counties as a whole: the selection's label (config/regions.yaml: "ÖMS", "Sverige") and how
+    many counties and municipalities the warehouse holds."""
+    counties, municipalities = con.execute(
+        "SELECT list(region_code ORDER BY region_code) FILTER (WHERE level = 'county'), "
+        "count(*) FILTER (WHERE level = 'municipality') FROM main.region WHERE is_current").fetchone()
+    return {"whole": selection_label(counties or []), "counties": len(counties or []),
+            "municipalities": municipalities}
 
 
 def last_run(con: duckdb.DuckDBPyConnection, quarantine_dir: Path) -> tuple[dict | None, list[dict]]:
@@ -296,7 +308,8 @@ def write_pages(folder: Path, con: duckdb.DuckDBPyConnection, run_id: str, quara
             batch["page"] = page
             pages.append(page)
     (folder / "index.html").write_text(environment.get_template("index.html.j2").render(
-        **common, root="", run=run, batches=batches, figures=headline_figures(con, areas)), encoding="utf-8")
+        **common, root="", run=run, batches=batches, figures=headline_figures(con, areas), **whole_area(con)),
+        encoding="utf-8")
     for area in areas:
         (folder / area.page).write_text(environment.get_template("area.html.j2").render(
             **common, root="", area=area), encoding="utf-8")
