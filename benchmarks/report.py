@@ -46,6 +46,8 @@ class SectionResult:
 def quantity(value: float, unit: str) -> str:
     if unit == "s":
         return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+    if unit == "MiB":
+        return f"{value:,.1f} MiB"
     if unit == "rows/s":
         return f"{value:,.0f} rows/s"
     return f"{value:,.0f} {unit}"

@@ -9,6 +9,7 @@ from benchmarks.harness import Bench
 from benchmarks.load_throughput import run_load_section
 from benchmarks.nightly_rerun import run_nightly_section
 from benchmarks.prefect_overhead import run_prefect_section
+from benchmarks.regions_cost import run_regions_section
 from benchmarks.report import SectionResult
 from benchmarks.split_plan import run_split_section
 
@@ -19,4 +20,5 @@ SECTIONS: dict[str, Callable[[Bench], SectionResult]] = {
     "nightly": run_nightly_section,
     "load": run_load_section,
     "prefect": run_prefect_section,
+    "regions": run_regions_section,
 }
