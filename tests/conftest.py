@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -11,6 +12,28 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controlling process starts the session's one Prefect API (tests/prefect_session.py) for its workers."""
+    from tests.prefect_session import ENV, SessionServer, runs_flow_tests
+
+    if hasattr(config, "workerinput") or os.environ.get(ENV) or not runs_flow_tests(config):
+        return
+    server = SessionServer()
+    os.environ[ENV] = server.api_url  # before xdist starts the workers: they inherit it
+    server.start_in_background()
+    config.stash[SESSION_SERVER] = server
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(SESSION_SERVER, None)
+    if server is not None:
+        server.stop()
+        os.environ.pop("OMS_TEST_PREFECT_API", None)
+
+
+SESSION_SERVER = pytest.StashKey[object]()
 
 
 def shared_path() -> Path:
@@ -57,6 +80,7 @@ def atlas_response(shared_dir: Path, name: str) -> bytes:
     return json.dumps(envelope["response"], ensure_ascii=False).encode()
 
 
+@functools.lru_cache(maxsize=8)  # the larger recordings take ~1 s to decode this plain way; callers only read
 def recorded_cells(path: Path) -> tuple[list[str], dict[tuple[str, ...], float | None]]:
     """A recorded json-stat2 body (plain or in an atlas290 envelope) decoded here, independently of the pipeline's
     parser: the dimension ids and {codes in dimension order: value}."""

@@ -11,17 +11,20 @@ import pytest
 from replay.kolada.server import KoladaReplayServer
 from replay.launch import Emulators, running_emulators
 from replay.pxweb.server import PxWebReplayServer
+from tests.prefect_session import session_api
 
 
 @pytest.fixture(scope="session", autouse=True)
 def prefect_api(tmp_path_factory) -> Iterator[None]:
-    """One temporary Prefect API for the whole session (~10 s to start; shared/STACK-NOTES.md)."""
+    """The session's one Prefect API (tests/prefect_session.py), and this worker's own PREFECT_HOME."""
     import os
 
     os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
-    from prefect.testing.utilities import prefect_test_harness
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with prefect_test_harness(server_startup_timeout=120):
+    # Flow-run heartbeats (every 180 s; crash detection for runs a worker started) sleep in 1 s steps, and a flow
+    # run's end waits for the step under way: up to 1 s per run, ~60 runs here. No test runs long enough for one.
+    with session_api() as url, temporary_settings({PREFECT_API_URL: url, "flows.heartbeat_frequency": None}):
         yield
 
 
