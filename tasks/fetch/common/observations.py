@@ -54,9 +54,10 @@ def add_totals(frame: pd.DataFrame, column: str) -> pd.DataFrame:
         return frame
     lineage = [c for c in OBSERVATION_COLUMNS if c not in KEY_COLUMNS
                and c not in ("value", "status", "null_reason", "value_origin")]
-    grouped = parts.groupby(others, sort=False, dropna=False)
-    totals = grouped.agg(value=("value", lambda v: v.sum() if v.notna().all() else np.nan),
+    grouped = parts.assign(_missing=parts["value"].isna()).groupby(others, sort=False, dropna=False)
+    totals = grouped.agg(value=("value", "sum"), _missing=("_missing", "any"),
                          **{c: (c, "first") for c in lineage}).reset_index()
+    totals["value"] = totals["value"].mask(totals.pop("_missing"))  # a sum over a missing cell is missing
     totals[column] = "total"
     totals["status"] = None  # no source said anything about a total we derived
     totals["null_reason"] = np.where(totals["value"].isna(), INCOMPLETE_INPUTS, None)
