@@ -190,10 +190,10 @@ def run(source: SourceOption = None, replay: ReplayOption = False, force: ForceO
 
     Example: oms run --replay --source population --regions sweden
     """
-    from flows.pipeline import nightly
-
     with _selected_regions(regions):
-        _check_config(source, replay)
+        _check_config(source, replay)  # before importing Prefect (~3 s): a mistake is said at once
+        from flows.pipeline import nightly
+
         _attempt(lambda: nightly(sources=source, force=force), source, replay)
 
 
@@ -217,12 +217,12 @@ def backfill(
 
     Example: oms backfill --from 2015 --to 2024 --source births --replay
     """
-    from flows.pipeline import backfill as backfill_flow
-
     if first_year > last_year:
         _fail(f"--from {first_year} is after --to {last_year}", 2)
     with _selected_regions(regions):
-        _check_config(source, replay)
+        _check_config(source, replay)  # before importing Prefect (~3 s): a mistake is said at once
+        from flows.pipeline import backfill as backfill_flow
+
         _attempt(lambda: backfill_flow(first_year=first_year, last_year=last_year, sources=source, force=force),
                  source, replay, progress=True)
 
