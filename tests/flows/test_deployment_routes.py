@@ -46,12 +46,12 @@ def _wait_for_workers(client, names: set[str], timeout: float = 60) -> None:
 @pytest.fixture()
 def worker_env(pipeline_env: Path) -> dict[str, str]:
     """What a worker machine without network has: the Prefect API, the project, and OMS_REPLAY=1 — no emulator
-    addresses (the runs start their own)."""
+    addresses (the runs start their own). Workers and `oms serve` look for runs every second, not every 10 s."""
     from prefect.settings import PREFECT_API_URL
 
     env = {k: v for k, v in os.environ.items() if k not in ("OMS_SCB_BASE_URL", "OMS_KOLADA_BASE_URL")}
     return {**env, "PREFECT_API_URL": PREFECT_API_URL.value(), "OMS_PROJECT_DIR": str(PROJECT_ROOT),
-            "PREFECT_WORKER_QUERY_SECONDS": "1", "OMS_REPLAY": "1"}
+            "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_RUNNER_POLL_FREQUENCY": "1", "OMS_REPLAY": "1"}
 
 
 def test_oms_serve_replay_runs_a_deployment_offline(worker_env, pipeline_env) -> None:
