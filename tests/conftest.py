@@ -36,6 +36,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 SESSION_SERVER = pytest.StashKey[object]()
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than cores. A third of the suite waits on subprocesses, servers and killed runs;
+    measured on 2 cores (404 tests): 7 min 23 s with 3 workers, 7 min 52 s to 8 min 58 s with 2. `make test` caps
+    it with --maxprocesses."""
+    return (os.cpu_count() or 1) + 1
+
+
 def shared_path() -> Path:
     path = Path(os.environ.get("OMS_SHARED_DIR", PROJECT_ROOT.parent / "shared")).resolve()
     if not (path / "scb").is_dir():
