@@ -1,6 +1,7 @@
-"""Section `regions`: what covering all of Sweden costs next to ÖMS. The five sources whose recordings hold every
-municipality (TAB5557, TAB6640, TAB3200, TAB5839) and county (TAB6471), run through the nightly stages for the
-selection `oms`, then `sweden`, each into an empty warehouse on a fresh replay server with SCB's limits."""
+"""Section `regions`: what covering all of Sweden costs next to ÖMS. Every SCB source the replay serves (its
+recordings hold all 290 municipalities and 21 counties; education level those of counties 01-05; Kolada's are left
+out, as in every section), run through the nightly stages for the selection `oms`, then `sweden`, each into an
+empty warehouse on a fresh emulator with SCB's limits."""
 
 from __future__ import annotations
 
@@ -9,25 +10,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmarks.environment import pipeline_pointed_at, replay_server
+from benchmarks.environment import pipeline_pointed_at, replay_server, scb_sources
 from benchmarks.fetch_calls import SCB_LIMITS
 from benchmarks.harness import Bench
 from benchmarks.pipeline_runs import warm_up_validation
 from benchmarks.report import Figure, SectionResult
 from flows.pipeline import fetch_one_by_one, run_stages
-from tasks.config import environment_overrides, load_sources
+from tasks.config import environment_overrides
 from tasks.context import build_context
 from tasks.load.run_load import load_and_publish
 from tasks.validate.source_check import check_source
 
-SOURCES = ["population_municipality_year", "net_migration_municipality_2025", "employment_bas_municipality",
-           "commuting_rams_municipality", "population_county_month"]
 SELECTIONS = ("oms", "sweden")
 
 
 @dataclass(frozen=True)
 class RegionsRun:
     selection: str
+    sources: int
     counties: int
     municipalities: int
     cells: int
@@ -67,14 +67,15 @@ def measure_selection(bench: Bench, selection: str) -> RegionsRun:
     with environment_overrides({"OMS_REGIONS": selection}), replay_server(SCB_LIMITS) as server, \
             pipeline_pointed_at(server, workdir) as where:
         ctx = build_context()
-        sources = [s for s in load_sources() if s.id in SOURCES]
+        sources = scb_sources()
         ctx.pxweb.limits()
         summary = run_stages(ctx, sources, "benchmark-regions", {}, timed(spent, "fetch", fetch), check_source,
                              timed(spent, "load", load_and_publish))
         if summary.failed:
             raise RuntimeError("; ".join(f"{o.source_id} {o.status}: {o.message}" for o in summary.failed))
         warehouse = where / "warehouse" / "oms.duckdb"
-        return RegionsRun(selection, len(ctx.regions.county_codes), len(ctx.regions.municipality_codes), sum(cells),
+        return RegionsRun(selection, len(sources), len(ctx.regions.county_codes), len(ctx.regions.municipality_codes),
+                          sum(cells),
                           sum(math.ceil(c / SCB_LIMITS.max_cells) for c in cells),
                           server.count("data"), server.count(), spent["fetch"], spent["load"],
                           sum(o.rows_published or 0 for o in summary.outcomes), warehouse.stat().st_size)
@@ -87,7 +88,8 @@ def run_regions_section(bench: Bench) -> SectionResult:
              round(r.fetch_seconds, 2), round(r.rate_bound_seconds, 2), r.rows_published,
              round(r.load_publish_seconds, 2), round(r.warehouse_bytes / 2**20, 2)] for r in (oms, sweden)]
     figures = [
-        Figure("Sweden vs ÖMS, data calls (5 sources)", "calls", sweden.data_calls, oms.data_calls, "ÖMS",
+        Figure(f"Sweden vs ÖMS, data calls ({oms.sources} sources)", "calls", sweden.data_calls, oms.data_calls,
+               "ÖMS",
                f"minimum ⌈cells ÷ 150,000⌉ summed: {sweden.minimum_data_calls} vs {oms.minimum_data_calls}"),
         Figure("Sweden vs ÖMS, fetch wall time", "s", sweden.fetch_seconds, oms.fetch_seconds, "ÖMS",
                f"rate-limit bound {sweden.rate_bound_seconds:.1f} s vs {oms.rate_bound_seconds:.1f} s"),
@@ -103,7 +105,7 @@ def run_regions_section(bench: Bench) -> SectionResult:
              "including /config and metadata",
              f"an untimed warm-up run first ({warm_up:.1f} s), as in section `nightly`"]
     return SectionResult("regions", "Cost of the region selection: ÖMS (7 counties, 88 municipalities) vs Sweden "
-                                    "(21, 290), five sources recorded for all of Sweden",
+                                    f"(21, 290), the {oms.sources} sources the replay serves",
                          ["selection", "counties", "municipalities", "cells", "minimum", "data calls", "calls",
                           "fetch s", "bound s", "rows published", "load+publish s", "warehouse MiB"], rows, figures,
                          notes)
