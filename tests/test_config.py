@@ -130,3 +130,18 @@ def test_reading_the_configuration_needs_no_pandas_and_every_transform_resolves(
         module, name = transform.function.split(":")
         assert callable(getattr(importlib.import_module(module), name))
         assert set(transform.outputs) <= set(indicators)
+
+
+def test_a_configuration_mistake_is_said_before_prefect_is_imported() -> None:
+    """`oms run` and `oms backfill` check the configuration first: a mistake is one line in well under a second,
+    not after the seconds Prefect takes to import."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from typer.testing import CliRunner; from flows.cli import app\n"
+             "for args in (['run', '--source', 'nope'], ['backfill', '--from', '2020', '--to', '2021', '--source', "
+             "'nope']):\n"
+             "    result = CliRunner().invoke(app, args)\n"
+             "    print(result.exit_code, 'prefect' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == ["2 False", "2 False"]
