@@ -27,10 +27,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    from tests.prefect_session import ENV
+
     server = config.stash.get(SESSION_SERVER, None)
     if server is not None:
         server.stop()
-        os.environ.pop("OMS_TEST_PREFECT_API", None)
+        os.environ.pop(ENV, None)
 
 
 SESSION_SERVER = pytest.StashKey[object]()
