@@ -39,9 +39,9 @@ SESSION_SERVER = pytest.StashKey[object]()
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: one worker more than cores. A third of the suite waits on subprocesses, servers and killed runs;
-    measured on 2 cores (404 tests): 7 min 23 s with 3 workers, 7 min 52 s to 8 min 58 s with 2. `make test` caps
-    it with --maxprocesses."""
+    """`-n auto`: one worker more than cores. A quarter of the suite waits on subprocesses, servers and killed runs
+    (CPU used ~77 % of two cores with two workers); measured on 2 cores, 404 tests: 7 min 23 s with 3 workers,
+    7 min 52 s and 8 min 58 s with 2 in the same hour. `make test` caps it with --maxprocesses."""
     return (os.cpu_count() or 1) + 1
 
 
