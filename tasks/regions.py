@@ -55,6 +55,7 @@ class _Change(Strict):
 
 class _Selection(Strict):
     label: StrictStr  # what the selection is called as a whole in what we publish (the site's headline: "ÖMS")
+    title: StrictStr  # the site's heading, "Lägesbild för <title>" ("östra Mellansverige")
     counties: list[CountyCode] = Field(min_length=1)
 
 
@@ -136,13 +137,10 @@ class Regions:
 def load_regions(directory: Path | None = None, selection: str | list[str] | None = None) -> Regions:
     """The selected counties, their municipalities, and the changes (and retired codes) that touch them. Without a
     ``selection``, the setting: OMS_REGIONS, else ``regions:`` in settings.yaml, else ``oms``."""
-    path = (directory or config_dir()) / "regions.yaml"
-    try:
-        raw = _RegionsFile.model_validate(read_yaml(path))
-    except ValidationError as err:
-        raise one_line_error(err, path, "regions") from err
+    raw, path = _regions_file(directory)
     _check_regions(raw, path)
-    name, label, chosen = _selected(raw, configured_selection(directory) if selection is None else selection, path)
+    name, selected = _selected(raw, configured_selection(directory) if selection is None else selection, path)
+    chosen = set(selected.counties)
     counties = {c.code: c for c in raw.counties}
     # A change touches the selection when it moves an area into or out of a selected county: Heby's transfer (and
     # its retired code 1917, which feeds 0331's series before 2007) comes with 03 or with 19.
@@ -155,52 +153,56 @@ def load_regions(directory: Path | None = None, selection: str | list[str] | Non
                        counties[m.county].nuts2, valid_from=created.get(m.code))
                 for m in raw.municipalities if m.county in chosen]
     regions += [_retired_code(change, counties) for change in changes if change.type == "county_transfer"]
-    return Regions(tuple(regions), tuple(changes), name, label, tuple(counties))
+    return Regions(tuple(regions), tuple(changes), name, selected.label, tuple(counties))
+
+
+def _regions_file(directory: Path | None) -> tuple[_RegionsFile, Path]:
+    path = (directory or config_dir()) / "regions.yaml"
+    try:
+        return _RegionsFile.model_validate(read_yaml(path)), path
+    except ValidationError as err:
+        raise one_line_error(err, path, "regions") from err
 
 
 def configured_selection(directory: Path | None = None) -> str | list[str]:
-    """The ``regions:`` setting (OMS_REGIONS overrides it); ``oms`` when the folder has no settings.yaml."""
+    """The ``regions:`` setting with its OMS_REGIONS override; for a folder without settings.yaml, OMS_REGIONS or
+    ``oms``."""
     from tasks.config import load_settings
 
-    if os.environ.get("OMS_REGIONS"):
-        return os.environ["OMS_REGIONS"]
-    if not ((directory or config_dir()) / "settings.yaml").exists():
-        return "oms"
-    return load_settings(directory).regions
+    if ((directory or config_dir()) / "settings.yaml").exists():
+        return load_settings(directory).regions  # OMS_REGIONS applied there
+    return os.environ.get("OMS_REGIONS") or "oms"
 
 
-def _selected(raw: _RegionsFile, selection: str | list[str], path: Path) -> tuple[str, str, set[str]]:
-    """(name, label, county codes) of a named selection or of county codes ("01,12" or a YAML list)."""
+def _selected(raw: _RegionsFile, selection: str | list[str], path: Path) -> tuple[str, _Selection]:
+    """The name and the selection of a named selection or of county codes ("01,12" or a YAML list)."""
     known = [c.code for c in raw.counties]
     if isinstance(selection, str) and selection.strip() in raw.selections:
-        named = raw.selections[selection.strip()]
-        return selection.strip(), named.label, set(named.counties)
+        return selection.strip(), raw.selections[selection.strip()]
     codes = [c.strip() for c in (selection.split(",") if isinstance(selection, str) else selection)]
     if not codes or any(code not in known for code in codes):
         raise ConfigError(f"regions: {selection!r} is neither a selection ({', '.join(raw.selections)}) nor county "
                           f"codes separated by commas ({', '.join(known)}); set by config/settings.yaml regions, "
                           f"OMS_REGIONS or --regions (selections and counties: {path})")
-    name, label = _named(raw, codes)
-    return name, label, set(codes)
+    return _named(raw, codes)
 
 
-def _named(raw: _RegionsFile, codes: list[str]) -> tuple[str, str]:
-    """A selection's name and label for these county codes: "01,03,04,05,18,19,21" is ÖMS by another name."""
+def _named(raw: _RegionsFile, codes: list[str]) -> tuple[str, _Selection]:
+    """The selection these county codes make: "01,03,04,05,18,19,21" is ÖMS by another name; others are named by
+    their codes ("län 01, 12")."""
     for name, named in raw.selections.items():
         if set(named.counties) == set(codes):
-            return name, named.label
+            return name, named
     ordered = [c.code for c in raw.counties if c.code in codes]
-    return ",".join(ordered), "län " + ", ".join(ordered)
+    called = "län " + ", ".join(ordered)
+    return ",".join(ordered), _Selection(label=called, title=called, counties=ordered)
 
 
-def selection_label(county_codes: list[str], directory: Path | None = None) -> str:
-    """What a set of counties is called as a whole (the site's headline figure): a named selection's label ("ÖMS",
-    "Sverige"), else the codes ("län 01, 12")."""
-    path = (directory or config_dir()) / "regions.yaml"
-    try:
-        return _named(_RegionsFile.model_validate(read_yaml(path)), county_codes)[1]
-    except ValidationError as err:
-        raise one_line_error(err, path, "regions") from err
+def selection_names(county_codes: list[str], directory: Path | None = None) -> dict[str, str]:
+    """What a set of counties is called on the site: ``label`` as a whole ("ÖMS", "Sverige", "län 01, 12") and
+    ``title`` in the heading ("östra Mellansverige")."""
+    _, selected = _named(_regions_file(directory)[0], county_codes)
+    return {"label": selected.label, "title": selected.title}
 
 
 def _check_regions(raw: _RegionsFile, path: Path) -> None:

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from tasks.config import config_dir, load_catalogue, read_yaml
 from tasks.load.warehouse import connect_read_only
 from tasks.publish.exports import LATEST, MANIFEST, swap_in_folder
-from tasks.regions import selection_label
+from tasks.regions import selection_names
 
 log = logging.getLogger(__name__)
 
@@ -222,12 +222,13 @@ def headline_figures(con: duckdb.DuckDBPyConnection, areas: list[FocusArea]) -> 
 
 
 def whole_area(con: duckdb.DuckDBPyConnection) -> dict:
-    """The published counties as a whole: the selection's label (config/regions.yaml: "ÖMS", "Sverige") and how
-    many counties and municipalities the warehouse holds."""
+    """The published counties as a whole: the selection's label and title (config/regions.yaml: "ÖMS", "östra
+    Mellansverige") and how many counties and municipalities the warehouse holds."""
     counties, municipalities = con.execute(
         "SELECT list(region_code ORDER BY region_code) FILTER (WHERE level = 'county'), "
         "count(*) FILTER (WHERE level = 'municipality') FROM main.region WHERE is_current").fetchone()
-    return {"whole": selection_label(counties or []), "counties": len(counties or []),
+    names = selection_names(counties or [])
+    return {"whole": names["label"], "title": names["title"], "counties": len(counties or []),
             "municipalities": municipalities}
 
 

@@ -99,6 +99,10 @@ def test_sweden_publishes_290_municipalities_and_21_counties_as_recorded(
     assert len(skane) == 33
     assert published(MUNICIPAL[0], "population", "12", "2025") == sum(
         population[(code, "SC", "TotSA", "TotSa", "000007ME", "2025")] for code in skane)
+    # the site names the whole area by the selection (config/regions.yaml), not as ÖMS
+    start = (warehouse.parents[1] / "data/site/latest/index.html").read_text(encoding="utf-8")
+    assert "<h1>Lägesbild för Sverige</h1>" in start and "21 counties, 290 municipalities" in start
+    assert 'data-region="Sverige"' in start and "ÖMS:" not in start
 
 
 def test_a_list_of_counties_publishes_exactly_their_municipalities(warehouse, monkeypatch) -> None:
@@ -113,6 +117,8 @@ def test_a_list_of_counties_publishes_exactly_their_municipalities(warehouse, mo
     # no Heby, no 1917: the 2007 transfer touches neither county
     assert _rows(warehouse, "SELECT count(*) FROM main.region_change") == [(3,)]  # Salem, Österåker, Nykvarn
     assert _rows(warehouse, "SELECT count(*) FROM main.region WHERE NOT is_current") == [(0,)]
+    start = (warehouse.parents[1] / "data/site/latest/index.html").read_text(encoding="utf-8")
+    assert "<h1>Lägesbild för län 01, 12</h1>" in start and "2 counties, 59 municipalities" in start
 
 
 def test_an_unknown_county_code_is_one_line_and_exit_2(tmp_path) -> None:
