@@ -36,12 +36,13 @@ class RunMeasurement:
         return ", ".join(f"{kind} {n}" for kind, n in sorted(self.calls_by_kind.items()))
 
 
-def run_plain_pipeline() -> RunSummary:
-    """What the nightly flow does (flows.pipeline._run), with the stages as plain functions and no Prefect."""
+def run_plain_pipeline(fetch: Callable = fetch_one_by_one, load: Callable = load_and_publish) -> RunSummary:
+    """What the nightly flow does (flows.pipeline._run), with the stages as plain functions and no Prefect; a
+    section may wrap the fetch and load stages to time or count them."""
     ctx = build_context()
     sources = scb_sources()
     ctx.pxweb.limits()
-    summary = run_stages(ctx, sources, "benchmark-plain", {}, fetch_one_by_one, check_source, load_and_publish)
+    summary = run_stages(ctx, sources, "benchmark-plain", {}, fetch, check_source, load)
     if summary.failed:  # the flow raises RunFailed here; timings of a failed run would mean nothing
         raise RuntimeError("; ".join(f"{o.source_id} {o.status}: {o.message}" for o in summary.failed))
     return summary

@@ -10,16 +10,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmarks.environment import pipeline_pointed_at, replay_server, scb_sources
+from benchmarks.environment import pipeline_pointed_at, replay_server
 from benchmarks.fetch_calls import SCB_LIMITS
 from benchmarks.harness import Bench
-from benchmarks.pipeline_runs import warm_up_validation
+from benchmarks.pipeline_runs import run_plain_pipeline, warm_up_validation
 from benchmarks.report import Figure, SectionResult
-from flows.pipeline import fetch_one_by_one, run_stages
+from flows.pipeline import fetch_one_by_one
 from tasks.config import environment_overrides
-from tasks.context import build_context
 from tasks.load.run_load import load_and_publish
-from tasks.validate.source_check import check_source
+from tasks.regions import load_regions
 
 SELECTIONS = ("oms", "sweden")
 
@@ -66,19 +65,14 @@ def measure_selection(bench: Bench, selection: str) -> RegionsRun:
 
     with environment_overrides({"OMS_REGIONS": selection}), replay_server(SCB_LIMITS) as server, \
             pipeline_pointed_at(server, workdir) as where:
-        ctx = build_context()
-        sources = scb_sources()
-        ctx.pxweb.limits()
-        summary = run_stages(ctx, sources, "benchmark-regions", {}, timed(spent, "fetch", fetch), check_source,
-                             timed(spent, "load", load_and_publish))
-        if summary.failed:
-            raise RuntimeError("; ".join(f"{o.source_id} {o.status}: {o.message}" for o in summary.failed))
-        warehouse = where / "warehouse" / "oms.duckdb"
-        return RegionsRun(selection, len(sources), len(ctx.regions.county_codes), len(ctx.regions.municipality_codes),
-                          sum(cells),
+        summary = run_plain_pipeline(timed(spent, "fetch", fetch), timed(spent, "load", load_and_publish))
+        regions = load_regions()  # the selection the run used (OMS_REGIONS)
+        return RegionsRun(selection, len(summary.outcomes), len(regions.county_codes),
+                          len(regions.municipality_codes), sum(cells),
                           sum(math.ceil(c / SCB_LIMITS.max_cells) for c in cells),
                           server.count("data"), server.count(), spent["fetch"], spent["load"],
-                          sum(o.rows_published or 0 for o in summary.outcomes), warehouse.stat().st_size)
+                          sum(o.rows_published or 0 for o in summary.outcomes),
+                          (where / "warehouse" / "oms.duckdb").stat().st_size)
 
 
 def run_regions_section(bench: Bench) -> SectionResult:
