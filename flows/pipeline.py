@@ -20,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from flows.attempts import calls_stop_on_sigterm, emulators_if_replay, logged_attempt
 from tasks.catalogue import SourceConfig
@@ -108,7 +109,7 @@ def fetch_one_by_one(ctx: RunContext, sources: list[SourceConfig],
 def fetch_in_parallel(ctx: RunContext, sources: list[SourceConfig],
                       loaded: AlreadyLoaded) -> list[FetchedSource | Exception]:
     """Prefect tasks on the flow's thread pool; SCB's rate limit is shared through ctx's one HTTP limiter."""
-    futures = [fetch_task.submit(ctx, source, loaded) for source in sources]
+    futures = [fetch_task.submit(quote(ctx), source, quote(loaded)) for source in sources]  # quote: _run_stages
     results: list[FetchedSource | Exception] = []
     for future in futures:
         future.wait()
@@ -196,10 +197,16 @@ def _run_stages(flow_name: str, sources: list[str] | None, first_year: int | Non
     if any(source.api == "pxweb" for source in chosen):
         ctx.pxweb.limits()  # SCB's /config first: its limits pace every later call, and no network fails here
 
+    # Arguments are quoted: Prefect would otherwise walk every object in them looking for futures, 33 ms per
+    # walk of the context alone, twice per task run (nothing in them is a future or a state).
     def validate(c: RunContext, f: FetchedSource) -> CheckedSource:
-        return validate_task(c, f)
+        return validate_task(quote(c), quote(f))
 
-    return run_stages(ctx, chosen, flow_name, parameters, fetch_in_parallel, validate, load_publish_task,
+    def load(c: RunContext, checked: list[CheckedSource], settled: list[SourceOutcome], name: str, params: dict,
+             started_at: datetime, landed: list[LandedResponse]) -> list[SourceOutcome]:
+        return load_publish_task(quote(c), quote(checked), quote(settled), name, params, started_at, quote(landed))
+
+    return run_stages(ctx, chosen, flow_name, parameters, fetch_in_parallel, validate, load,
                       (lambda source_id: report(source_id, len(chosen))) if report else None)
 
 
