@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--only calls,fetch,nightly,load,prefect,regions] [--json PATH]` (what `make bench` runs)."""
+"""`python -m benchmarks [--only SECTIONS] [--json PATH]` (what `make bench` runs)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from benchmarks.environment import isolate_process_environment, machine_descript
 from benchmarks.harness import Bench, BenchOptions
 from benchmarks.report import SectionResult, render_markdown, render_section, results_document
 
-SECTION_NAMES = ("split", "calls", "fetch", "nightly", "load", "prefect", "regions")  # also the order they run in
+# Also the order they run in.
+SECTION_NAMES = ("split", "calls", "fetch", "nightly", "load", "prefect", "process", "regions")
 
 
 def section_list(text: str) -> list[str]:
