@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from prefect.settings import PREFECT_API_URL, Settings, get_current_settings, temporary_settings
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 STARTUP_SECONDS = 120  # Prefect's default (20 s) is too short on a busy 2-core machine (~18 s seen)
 
@@ -39,22 +39,6 @@ def prefect_api(say=print) -> Iterator[str]:
                 _send_what_is_queued()
     finally:
         server.stop()
-
-
-@contextmanager
-def without_heartbeats_unless_set(settings: Settings | None = None) -> Iterator[None]:
-    """A command's flow run sends no heartbeats unless the operator set PREFECT_FLOWS_HEARTBEAT_FREQUENCY.
-
-    Heartbeats only feed Prefect's automation that marks a silent run Crashed, meant for runs a worker started
-    (deployments keep Prefect's default). A command watches its own run (exit code, run log) and, with the
-    temporary API, the server dies with it. The heartbeat thread sleeps in 1 s steps and the run's end joins it:
-    0.5 s on average, up to 1 s, on every run. ``settings``: what to decide from (default: the current ones).
-    """
-    if "heartbeat_frequency" in (settings or get_current_settings()).flows.model_fields_set:
-        yield
-        return
-    with temporary_settings({"flows.heartbeat_frequency": None}):
-        yield
 
 
 def _send_what_is_queued(seconds: float = 5) -> None:

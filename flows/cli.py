@@ -120,7 +120,7 @@ def _stopped_by_sigterm() -> Iterator[None]:
 
 def _attempt(call: Callable[[], object], sources: list[str] | None, replay: bool, progress: bool = False) -> None:
     """Run a flow as one logged attempt: started and ended in the run log, whatever happens in between."""
-    from flows.api_server import prefect_api, without_heartbeats_unless_set
+    from flows.api_server import prefect_api
     from flows.attempts import ATTEMPT_VARIABLE
     from flows.pipeline import RunFailed
     from tasks.config import ConfigError, environment_overrides
@@ -137,8 +137,7 @@ def _attempt(call: Callable[[], object], sources: list[str] | None, replay: bool
                                                            **({"OMS_REPLAY": "1"} if replay else {})}):
             if not (replay or settings.replay):
                 _check_network(sources)
-            with prefect_api(say=typer.echo), without_heartbeats_unless_set(), \
-                    (_progress_bar() if progress else _nothing()):
+            with prefect_api(say=typer.echo), (_progress_bar() if progress else _nothing()):
                 summary = call()
     except ConfigError as err:
         code, message = 2, str(err)

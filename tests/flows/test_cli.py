@@ -143,27 +143,3 @@ def test_a_warehouse_folder_that_cannot_be_written_is_one_line(config_dir, tmp_p
     result = _invoke("run", "--replay")
     assert result.exit_code == 2
     assert _error_line(result).startswith(f"error: cannot write to {blocked} ")
-
-
-def test_a_command_runs_its_flow_without_heartbeats_unless_the_operator_sets_them(monkeypatch) -> None:
-    """Prefect's default (180 s) would make every command's run end up to 1 s late, joining the heartbeat thread;
-    an operator who set a frequency (for Prefect's crashed-run automation) keeps it."""
-    from prefect import flow
-    from prefect.settings import Settings, get_current_settings, temporary_settings
-
-    from flows.api_server import without_heartbeats_unless_set
-
-    @flow(name="heartbeat-probe")
-    def heartbeat_frequency() -> int | None:
-        return get_current_settings().flows.heartbeat_frequency
-
-    for variable in ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY"):
-        monkeypatch.delenv(variable, raising=False)
-    default = Settings()
-    assert default.flows.heartbeat_frequency == 180  # Prefect's own default
-    with temporary_settings({"flows.heartbeat_frequency": 180}), without_heartbeats_unless_set(default):
-        assert heartbeat_frequency() is None
-    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
-    operator = Settings()
-    with temporary_settings({"flows.heartbeat_frequency": 60}), without_heartbeats_unless_set(operator):
-        assert heartbeat_frequency() == 60
