@@ -28,9 +28,7 @@ from benchmarks.report import Figure, SectionResult
 ROUNDS = 6  # a second's noise between runs of this shared machine is common: medians of several
 SCB_WINDOW_SECONDS = 10.5  # SCB's window is 10 s; two no-change runs (18 calls each) inside one would meet a 429
 STARTUP_TIMEOUT_SECONDS = 180
-# Heartbeats off, as `oms run` runs its flow (flows/api_server.py: without_heartbeats_unless_set).
-EMPTY_FLOW = ("from prefect import flow\nfrom prefect.settings import temporary_settings\n"
-              "with temporary_settings({'flows.heartbeat_frequency': None}):\n    flow(name='empty')(lambda: None)()\n")
+EMPTY_FLOW = "from prefect import flow\nflow(name='empty')(lambda: None)()\n"
 RUN_LINE = re.compile(r"run \S+: (\d+) sources, (\d+) API calls, ([\d.]+) s")
 
 
@@ -140,8 +138,7 @@ class NightClock:
 
 
 NO_CHANGE = "`oms run`, no change"
-WITH_HEARTBEATS = "`oms run`, no change, Prefect's heartbeats on (PREFECT_FLOWS_HEARTBEAT_FREQUENCY=180)"
-EMPTY = "empty Prefect flow, heartbeats off (python -c)"
+EMPTY = "empty Prefect flow (python -c)"
 IMPORT = "import prefect (python -c)"
 TEMPORARY_API = "`oms run`, no change, temporary API (no PREFECT_API_URL: `make run`)"
 
@@ -152,8 +149,6 @@ def measure_rounds(clock: NightClock, env: dict[str, str]) -> dict[str, list[Pro
         NO_CHANGE: lambda: clock.oms_run(NO_CHANGE, env),
         EMPTY: lambda: timed_process(EMPTY, [sys.executable, "-c", EMPTY_FLOW], env),
         IMPORT: lambda: timed_process(IMPORT, [sys.executable, "-c", "import prefect"], env),
-        WITH_HEARTBEATS: lambda: clock.oms_run(WITH_HEARTBEATS,
-                                               {**env, "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "180"}),
     }
     times: dict[str, list[ProcessTime]] = {kind: [] for kind in kinds}
     for _ in range(ROUNDS):
@@ -179,7 +174,6 @@ def run_process_section(bench: Bench) -> SectionResult:
     api_url, server_startup = start_prefect_server(bench, bench.fresh_dir("process-prefect-home"))
     env = {**os.environ, **start_emulators(bench, workdir), "PREFECT_API_URL": api_url,
            "OMS_WAREHOUSE": str(workdir / "warehouse" / "oms.duckdb"), "OMS_DATA_DIR": str(workdir / "data")}
-    env.pop("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", None)
     clock = NightClock()
     full = clock.oms_run("`oms run`, full (empty warehouse)", env)
     times = measure_rounds(clock, env)
@@ -199,8 +193,6 @@ def run_process_section(bench: Bench) -> SectionResult:
         Figure("No-change night, whole `oms run` process against a running Prefect server (median)", "s",
                no_change, empty, "empty Prefect flow process, same server",
                f"import prefect alone {_median(times[IMPORT]):.2f} s"),
-        Figure("No-change night, whole process, heartbeats off (a command's default) vs on", "s", no_change,
-               _median(times[WITH_HEARTBEATS]), "Prefect's default heartbeats (180 s)"),
         Figure("No-change night, whole process with the temporary API (`make run`)", "s", temporary.seconds,
                no_change, "against a running server"),
         Figure("Full night, whole `oms run` process against a running Prefect server", "s", full.seconds, None,
@@ -208,7 +200,7 @@ def run_process_section(bench: Bench) -> SectionResult:
     ]
     notes = [f"a Prefect server (`prefect server start`, UI off; {server_startup:.1f} s to answer /health) and the "
              "emulators (`python -m replay`, SCB's limits) run as processes of their own for the whole section",
-             f"{ROUNDS} interleaved rounds of the four kinds; `oms run`s start {SCB_WINDOW_SECONDS} s apart (SCB's "
+             f"{ROUNDS} interleaved rounds of the three kinds; `oms run`s start {SCB_WINDOW_SECONDS} s apart (SCB's "
              "window), so no run meets the previous run's calls; 'flow s' is the run's own figure (its stages)",
              "wall = from exec to exit of the process, as `time oms run` shows it"]
     return SectionResult("process", "No-change night as a whole process (`oms run`), against a running Prefect "
