@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from tasks.land.landing import LandedResponse, landed_sidecars
+from tasks.land.landing import LandedResponse
 
 DAY = 86_400
 
@@ -27,11 +27,13 @@ def remove_stale_partials(landing_dir: Path, older_than: float) -> int:
     return removed
 
 
-def prune_metadata(landing_dir: Path, retention_days: float, now: float | None = None) -> list[LandedResponse]:
-    """Delete metadata answers older than the retention, keeping the newest of each request; returns the pruned."""
+def prune_metadata(landed_answers: list[LandedResponse], retention_days: float,
+                   now: float | None = None) -> list[LandedResponse]:
+    """Delete metadata answers older than the retention, keeping the newest of each request; returns the pruned.
+    ``landed_answers``: every landing (``landed_sidecars``)."""
     now = time.time() if now is None else now
     by_request: dict[Path, list[LandedResponse]] = defaultdict(list)
-    for landed in landed_sidecars(landing_dir):
+    for landed in landed_answers:
         if landed.kind == "metadata":
             by_request[Path(landed.path).parent].append(landed)
     pruned = []

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from tasks.land.landing import LandedResponse, landed_sidecars
+from tasks.land.landing import LandedResponse
 from tasks.load.outcomes import SourceOutcome
 from tasks.runlog import read_attempts
 
@@ -83,10 +83,11 @@ def record_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]
         con.unregister("landed_batch")
 
 
-def record_unaudited_landings(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> int:
-    """Answers landed by runs that never reached their load (killed mid-fetch): found by their sidecars."""
+def record_unaudited_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]) -> int:
+    """Answers landed by runs that never reached their load (killed mid-fetch), among ``landed`` (every sidecar:
+    ``landed_sidecars``)."""
     known = {row[0] for row in con.execute("SELECT path FROM audit.landing").fetchall()}
-    missing = [landed for landed in landed_sidecars(landing_dir) if landed.path not in known]
+    missing = [item for item in landed if item.path not in known]
     record_landings(con, missing)
     return len(missing)
 

@@ -54,8 +54,9 @@ def rebuild_warehouse() -> RebuildReport:
     report, unknown = RebuildReport(), set()
     published = ctx.warehouse
     with building_copy(published, ctx.settings.paths.writer_wait_seconds, fresh=True) as con:
-        record_unaudited_landings(con, ctx.landing_dir)  # in a fresh warehouse: every landed answer
-        for source_id, run_id, answers in _batches(landed_sidecars(ctx.landing_dir)):
+        landed = landed_sidecars(ctx.landing_dir)
+        record_unaudited_landings(con, landed)  # in a fresh warehouse: every landed answer
+        for source_id, run_id, answers in _batches(landed):
             if source_id not in sources:
                 unknown.add(source_id)
                 continue

@@ -11,7 +11,7 @@ import duckdb
 
 from tasks.fetch.common.http import RawResponse
 from tasks.land.housekeeping import DAY, prune_metadata, remove_stale_partials
-from tasks.land.landing import land_raw_response
+from tasks.land.landing import land_raw_response, landed_sidecars
 from tasks.load.audit import record_unaudited_landings
 from tasks.load.warehouse import apply_sql_files, schema_statements
 
@@ -35,12 +35,13 @@ def test_old_metadata_answers_are_pruned_but_the_newest_and_all_data_stay(tmp_pa
     data = _land(tmp_path, "data", b'{"d": 1}', "2026-09-01T03:00:00.000Z", "/tables/TAB6471/data?lang=sv")
     for landed, days in ((old, 92), (newer, 62), (newest, 2), (data, 92)):
         _age(landed.path, days)
-    pruned = prune_metadata(tmp_path, retention_days=35)
+    pruned = prune_metadata(landed_sidecars(tmp_path), retention_days=35)
     assert sorted(p.path for p in pruned) == sorted([old.path, newer.path])
     assert not Path(old.path).exists() and not Path(old.path + ".meta.json").exists()
     assert Path(newest.path).exists() and Path(data.path).exists()
     _age(newest.path, 400)
-    assert prune_metadata(tmp_path, retention_days=35) == []  # the newest answer of a request is always kept
+    # The newest answer of a request is always kept.
+    assert prune_metadata(landed_sidecars(tmp_path), retention_days=35) == []
 
 
 def test_partial_files_older_than_the_run_are_removed(tmp_path: Path) -> None:
@@ -59,7 +60,7 @@ def test_answers_landed_by_a_killed_run_are_recorded_by_the_next_load(tmp_path: 
                     f"/tables/TAB6471/data?n={i}") for i in range(1, 4)]
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         apply_sql_files(con, schema_statements())
-        assert record_unaudited_landings(con, tmp_path) == 3
-        assert record_unaudited_landings(con, tmp_path) == 0  # once only
+        assert record_unaudited_landings(con, landed_sidecars(tmp_path)) == 3
+        assert record_unaudited_landings(con, landed_sidecars(tmp_path)) == 0  # once only
         paths = {row[0] for row in con.execute("SELECT path FROM audit.landing").fetchall()}
     assert paths == {item.path for item in landed}
