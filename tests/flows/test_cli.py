@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from benchmarks.nightly_process import RUN_LINE
+
 PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
@@ -113,7 +115,10 @@ def test_a_source_the_api_cannot_answer_fails_the_run_with_one_line(config_dir, 
 def test_status_lists_the_last_attempts_with_each_source(config_dir, pipeline_env) -> None:
     assert _error_line(_invoke("status")).startswith("error: no run recorded yet in ")
     _one_source(config_dir)
-    assert _invoke("run").exit_code == 0
+    run = _invoke("run")
+    assert run.exit_code == 0
+    # The closing line the `process` benchmark reads (benchmarks/nightly_process.py): sources, API calls, seconds.
+    assert RUN_LINE.search(run.output).group(1, 2) == ("1", "2")
     result = _invoke("status")
     assert result.exit_code == 0
     lines = result.output.splitlines()
