@@ -12,6 +12,10 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# One SQLite-backed Prefect API serves every worker, their CLI runs and process workers; on a starved machine a
+# write can meet "database is locked" for over a minute, which the API answers 503. Prefect's clients retry 503 with
+# doubling waits: 5 times (~1 min) by default, 7 here (~4 min), inherited by every process the tests start.
+os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "7")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -58,9 +58,12 @@ class SessionServer:
 
             from flows.owned_server import OwnedApiServer
 
-            # The server's database lives in its own home, never in a worker's nor in a CLI run's.
+            # The server's database lives in its own home, never in a worker's nor in a CLI run's. No scheduler:
+            # no test waits for a scheduled run, and its bulk inserts of the cron deployments' next 100 runs
+            # would hold SQLite's one write lock that every worker's flow runs need.
             with temporary_settings({"home": self.home,
-                                     "server.database.connection_url": f"sqlite+aiosqlite:///{self.home}/prefect.db"}):
+                                     "server.database.connection_url": f"sqlite+aiosqlite:///{self.home}/prefect.db",
+                                     "server.services.scheduler.enabled": False}):
                 server = OwnedApiServer(port=self.port)
                 try:
                     server.start(timeout=STARTUP_SECONDS)
