@@ -134,14 +134,14 @@ def test_a_failed_export_keeps_the_publish_and_reports_an_outcome(run_context) -
         assert con.execute("SELECT count(*) FROM main.region").fetchone()[0] >= 95  # 7 counties, 88 municipalities
 
 
-def _read_latest_repeatedly(exports: str, seconds: float, valid_rows: list[int], queue) -> None:
-    """Another process: read latest/observation.parquet as fast as it can; count anything that is not whole."""
+def _read_latest_repeatedly(exports: str, stop, valid_rows: list[int], queue, reads_so_far) -> None:
+    """Another process: read latest/observation.parquet as fast as it can until ``stop`` is set; count anything
+    that is not whole. ``reads_so_far`` lets the writer see how far it got."""
     latest = os.path.join(exports, "latest")
     parquet = os.path.join(latest, "observation.parquet")
     con = duckdb.connect()
     reads = unresolved = failures = wrong_rows = 0
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while not stop.is_set():
         unresolved += not os.path.exists(latest)  # follows the symlink: False if it dangles or is missing
         try:
             rows, values = con.execute("SELECT count(*), count(value) FROM read_parquet(?)", [parquet]).fetchone()
@@ -149,6 +149,7 @@ def _read_latest_repeatedly(exports: str, seconds: float, valid_rows: list[int],
             failures += 1
             continue
         reads += 1
+        reads_so_far.value = reads
         wrong_rows += rows not in valid_rows or values != rows
     queue.put({"reads": reads, "unresolved": unresolved, "failures": failures, "wrong_rows": wrong_rows})
 
@@ -162,14 +163,16 @@ def test_a_reader_of_latest_never_sees_a_missing_or_partial_file(tmp_path, build
     assert export_published(small, exports, "run-0").error is None
 
     context = mp.get_context("spawn")
-    queue = context.Queue()
-    reader = context.Process(target=_read_latest_repeatedly, args=(str(exports), 5.0, valid_rows, queue))
+    queue, stop, reads = context.Queue(), context.Event(), context.Value("i", 0)
+    reader = context.Process(target=_read_latest_repeatedly, args=(str(exports), stop, valid_rows, queue, reads))
     reader.start()
-    exported = 0
-    deadline = time.monotonic() + 4.0
-    while time.monotonic() < deadline:
+    # Swaps under reads, for at least 4 s, 10 exports and 100 reads however slow the machine (within 2 min).
+    exported, started = 0, time.monotonic()
+    while (time.monotonic() - started < 4.0 or exported < 10 or reads.value < 100) and \
+            time.monotonic() - started < 120:
         exported += 1
         assert export_published(large if exported % 2 else small, exports, f"run-{exported}").error is None
+    stop.set()
     result = queue.get(timeout=30)
     reader.join(timeout=30)
 
