@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import statistics
 import subprocess
@@ -24,6 +23,7 @@ from pathlib import Path
 from benchmarks.environment import shared_dir
 from benchmarks.harness import Bench
 from benchmarks.report import Figure, SectionResult
+from tasks.config import load_sources, select_sources
 
 ROUNDS = 6  # a second's noise between runs of this shared machine is common: medians of several
 SCB_WINDOW_SECONDS = 10.5  # SCB's window is 10 s; two no-change runs (18 calls each) inside one would meet a 429
@@ -165,6 +165,15 @@ def temporary_api_run(clock: NightClock, env: dict[str, str], home: Path) -> Pro
     return clock.oms_run(TEMPORARY_API, own)
 
 
+def refuse_unless_unchanged(runs: list[ProcessTime]) -> None:
+    """A no-change night asks each source's metadata once and nothing else; more calls mean data was fetched and
+    the figure would not be a no-change night's."""
+    sources = len(select_sources(load_sources(), None, on_replay=True))
+    wrong = [f"{run.label}: {run.calls} calls" for run in runs if run.calls != sources]
+    if wrong:
+        raise RuntimeError(f"not a no-change night (one metadata call per source, {sources}): {'; '.join(wrong)}")
+
+
 def _median(times: list[ProcessTime]) -> float:
     return statistics.median(t.seconds for t in times)
 
@@ -178,7 +187,7 @@ def run_process_section(bench: Bench) -> SectionResult:
     full = clock.oms_run("`oms run`, full (empty warehouse)", env)
     times = measure_rounds(clock, env)
     temporary = temporary_api_run(clock, env, bench.fresh_dir("process-temporary-home"))
-    shutil.rmtree(workdir / "data" / "landing", ignore_errors=True)  # the scratch directory goes anyway; early
+    refuse_unless_unchanged([*times[NO_CHANGE], temporary])
 
     rows = [[full.label, 1, round(full.seconds, 2), round(full.seconds, 2), full.flow_seconds, full.calls]]
     for kind, measured in times.items():
