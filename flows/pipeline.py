@@ -95,6 +95,12 @@ def load_publish_task(ctx: RunContext, checked: list[CheckedSource], settled: li
     return load_and_publish(ctx, checked, settled, flow_name, parameters, started_at, landed)
 
 
+def _quoted(*arguments: object) -> list[quote]:
+    """Task arguments as Prefect should pass them: as they are. Unquoted, Prefect walks every object in them looking
+    for futures, twice per task run (33 ms a walk of the run context alone); none of ours holds one."""
+    return [quote(argument) for argument in arguments]
+
+
 def fetch_one_by_one(ctx: RunContext, sources: list[SourceConfig],
                      loaded: AlreadyLoaded | None = None) -> list[FetchedSource | Exception]:
     results: list[FetchedSource | Exception] = []
@@ -109,7 +115,7 @@ def fetch_one_by_one(ctx: RunContext, sources: list[SourceConfig],
 def fetch_in_parallel(ctx: RunContext, sources: list[SourceConfig],
                       loaded: AlreadyLoaded) -> list[FetchedSource | Exception]:
     """Prefect tasks on the flow's thread pool; SCB's rate limit is shared through ctx's one HTTP limiter."""
-    futures = [fetch_task.submit(quote(ctx), source, quote(loaded)) for source in sources]  # quote: _run_stages
+    futures = [fetch_task.submit(*_quoted(ctx, source, loaded)) for source in sources]
     results: list[FetchedSource | Exception] = []
     for future in futures:
         future.wait()
@@ -197,16 +203,9 @@ def _run_stages(flow_name: str, sources: list[str] | None, first_year: int | Non
     if any(source.api == "pxweb" for source in chosen):
         ctx.pxweb.limits()  # SCB's /config first: its limits pace every later call, and no network fails here
 
-    # Arguments are quoted: Prefect would otherwise walk every object in them looking for futures, 33 ms per
-    # walk of the context alone, twice per task run (nothing in them is a future or a state).
-    def validate(c: RunContext, f: FetchedSource) -> CheckedSource:
-        return validate_task(quote(c), quote(f))
-
-    def load(c: RunContext, checked: list[CheckedSource], settled: list[SourceOutcome], name: str, params: dict,
-             started_at: datetime, landed: list[LandedResponse]) -> list[SourceOutcome]:
-        return load_publish_task(quote(c), quote(checked), quote(settled), name, params, started_at, quote(landed))
-
-    return run_stages(ctx, chosen, flow_name, parameters, fetch_in_parallel, validate, load,
+    return run_stages(ctx, chosen, flow_name, parameters, fetch_in_parallel,
+                      lambda *arguments: validate_task(*_quoted(*arguments)),
+                      lambda *arguments: load_publish_task(*_quoted(*arguments)),
                       (lambda source_id: report(source_id, len(chosen))) if report else None)
 
 
