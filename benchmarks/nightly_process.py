@@ -178,6 +178,12 @@ def _median(times: list[ProcessTime]) -> float:
     return statistics.median(t.seconds for t in times)
 
 
+def _row(label: str, measured: list[ProcessTime]) -> list[object]:
+    flows = [t.flow_seconds for t in measured if t.flow_seconds is not None]
+    return [label, len(measured), round(_median(measured), 2), round(min(t.seconds for t in measured), 2),
+            round(statistics.median(flows), 2) if flows else None, measured[0].calls]
+
+
 def run_process_section(bench: Bench) -> SectionResult:
     workdir = bench.fresh_dir("process")
     api_url, server_startup = start_prefect_server(bench, bench.fresh_dir("process-prefect-home"))
@@ -189,14 +195,8 @@ def run_process_section(bench: Bench) -> SectionResult:
     temporary = temporary_api_run(clock, env, bench.fresh_dir("process-temporary-home"))
     refuse_unless_unchanged([*times[NO_CHANGE], temporary])
 
-    rows = [[full.label, 1, round(full.seconds, 2), round(full.seconds, 2), full.flow_seconds, full.calls]]
-    for kind, measured in times.items():
-        flows = [t.flow_seconds for t in measured if t.flow_seconds is not None]
-        rows.append([kind, len(measured), round(_median(measured), 2), round(min(t.seconds for t in measured), 2),
-                     round(statistics.median(flows), 2) if flows else None,
-                     measured[0].calls])
-    rows.append([temporary.label, 1, round(temporary.seconds, 2), round(temporary.seconds, 2),
-                 temporary.flow_seconds, temporary.calls])
+    rows = [_row(label, measured) for label, measured in [(full.label, [full]), *times.items(),
+                                                            (temporary.label, [temporary])]]
     no_change, empty = _median(times[NO_CHANGE]), _median(times[EMPTY])
     figures = [
         Figure("No-change night, whole `oms run` process against a running Prefect server (median)", "s",
