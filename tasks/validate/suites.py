@@ -97,8 +97,10 @@ def _checkpoint(name: str, directory: Path):
         gx.ValidationDefinition(data=batch_definition, suite=suite, name=f"validate {name}"))
     # No Data Docs action here: GX would rebuild the docs' index after every suite (~1 s each, growing with the
     # history); the run hands its results to the docs once, after the validate stage (update_data_docs).
+    # BASIC gives what a failure line shows (the unexpected count and the first unexpected values); SUMMARY adds
+    # a value count of the unexpected cells, computed for every expectation: 0.36 s vs 0.25 s per suite run.
     return context.checkpoints.add_or_update(gx.Checkpoint(
-        name=f"check {name}", validation_definitions=[definition], result_format="SUMMARY"))
+        name=f"check {name}", validation_definitions=[definition], result_format="BASIC"))
 
 
 def run_suite(frame: pd.DataFrame, name: str, parameters: dict | None = None,
