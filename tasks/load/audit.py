@@ -17,6 +17,7 @@ import pandas as pd
 
 from tasks.land.landing import LandedResponse
 from tasks.load.outcomes import SourceOutcome
+from tasks.load.warehouse import registered
 from tasks.runlog import read_attempts
 
 
@@ -39,11 +40,8 @@ def _insert_batches(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[
     frame = pd.DataFrame([{**o, "run_id": run_id} for o in outcomes])
     if frame.empty:
         return
-    con.register("outcomes", frame)
-    try:
+    with registered(con, "outcomes", frame):
         con.execute("INSERT OR REPLACE INTO audit.batch BY NAME SELECT * FROM outcomes")
-    finally:
-        con.unregister("outcomes")
 
 
 def fold_run_log(con: duckdb.DuckDBPyConnection, log: Path, current: str | None = None) -> int:
@@ -72,15 +70,12 @@ def record_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]
         return
     frame = pd.DataFrame([asdict(item) for item in landed]).rename(
         columns={"table": "source_table", "status": "http_status"}).drop_duplicates("path")
-    con.register("landed_batch", frame)
-    try:
+    with registered(con, "landed_batch", frame):
         con.execute("""
             INSERT OR IGNORE INTO audit.landing BY NAME
             SELECT run_id, source_id, source_table, kind, url, method, request_body, http_status, content_type,
                    sha256, bytes, source_updated, fetched_at, path FROM landed_batch
         """)
-    finally:
-        con.unregister("landed_batch")
 
 
 def record_unaudited_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]) -> int:

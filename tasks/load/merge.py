@@ -6,6 +6,7 @@ import duckdb
 import pandas as pd
 
 from tasks.fetch.common.observations import KEY_COLUMNS
+from tasks.load.warehouse import registered
 
 _KEY = ["source_id", *KEY_COLUMNS]
 # A key is rewritten when its value changed, or when a new version of the table confirmed it (lineage follows the
@@ -19,8 +20,7 @@ def merge_observations(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame, run_
     if batch.empty:
         return 0
     frame = batch.assign(loaded_run_id=run_id)
-    con.register("incoming_batch", frame)
-    try:
+    with registered(con, "incoming_batch", frame):
         on = " AND ".join(f"target.{c} = src.{c}" for c in _KEY)
         columns = list(frame.columns)
         updates = ", ".join(f"{c} = src.{c}" for c in columns if c not in _KEY)
@@ -31,6 +31,4 @@ def merge_observations(con: duckdb.DuckDBPyConnection, batch: pd.DataFrame, run_
             WHEN MATCHED AND ({_CHANGED}) THEN UPDATE SET {updates}
             WHEN NOT MATCHED THEN INSERT ({", ".join(columns)}) VALUES ({", ".join("src." + c for c in columns)})
         """).fetchall()
-    finally:
-        con.unregister("incoming_batch")
     return int(result[0][0]) if result else 0

@@ -63,6 +63,16 @@ def schema_statements() -> list[Path]:
     return sorted(SQL_DIR.glob("[0-9]*.sql"))
 
 
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame) -> Iterator[None]:
+    """``frame`` as the view ``name`` for the statements inside the block. No ``finally``: after a failed statement
+    the build's transaction is aborted and dropping the view would raise too, hiding the error (the connection is
+    discarded with its view)."""
+    con.register(name, frame)
+    yield
+    con.unregister(name)
+
+
 def apply_sql_files(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
     for path in files:
         con.execute(path.read_text(encoding="utf-8"))
@@ -110,8 +120,12 @@ def building_copy(published: Path, wait_seconds: float = 0, fresh: bool = False
             raise
         try:
             with _readable(published):
+                # One transaction for the whole build: the copy is private until swapped in, so a commit per
+                # statement (a WAL write and sync each, ~2 ms; a publish runs ~250 statements) buys nothing.
+                con.execute("BEGIN TRANSACTION")
                 apply_sql_files(con, schema_statements())
                 yield con
+                con.execute("COMMIT")
                 con.execute("CHECKPOINT")
         except BaseException:
             con.close()

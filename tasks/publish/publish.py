@@ -11,7 +11,7 @@ import pandas as pd
 from tasks.catalogue import FocusArea, Indicator, SourceConfig
 from tasks.config import load_catalogue, load_sources
 from tasks.fetch.transforms import TRANSFORMS
-from tasks.load.warehouse import SQL_DIR, apply_sql_files
+from tasks.load.warehouse import SQL_DIR, apply_sql_files, registered
 from tasks.publish.documentation import document_warehouse, run_checks
 from tasks.regions import Regions, load_regions
 
@@ -51,13 +51,10 @@ def indicator_source_frame(sources: list[SourceConfig]) -> pd.DataFrame:
 
 
 def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    con.register("incoming_rows", frame)
-    try:
+    with registered(con, "incoming_rows", frame):
         con.execute(f"DELETE FROM {table}")
         if not frame.empty:
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
-    finally:
-        con.unregister("incoming_rows")
 
 
 def region_change_frame(regions: Regions) -> pd.DataFrame:
