@@ -16,6 +16,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -282,7 +283,10 @@ def _render(chart: Chart) -> str:
     return vl_convert.vegalite_to_svg(spec.to_json())
 
 
+@cache
 def _environment() -> Environment:
+    """One per process: a worker serving many runs compiles each template once (~0.3 s), not per build; Jinja
+    still reloads a template whose file changed."""
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                               trim_blocks=True, lstrip_blocks=True)
     environment.filters["number"] = _number
