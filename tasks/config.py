@@ -69,11 +69,18 @@ class LandingSettings(Strict):
     metadata_retention_days: float = Field(default=35, gt=0)  # data answers are kept for good (oms rebuild)
 
 
+class ValidationSettings(Strict):
+    # GX's Data Docs build walks every validation result in its store on each run that validated something: 1.1-1.3 s
+    # with 18 stored results, 2.1 s with 500, 2.6-3.1 s with 1,242 (growing for good if all were kept).
+    data_docs_results: int = Field(default=200, ge=1)  # the newest kept in GX's store and its docs
+
+
 class Settings(Strict):
     scb: ScbSettings
     kolada: KoladaSettings
     paths: PathSettings
     landing: LandingSettings = LandingSettings()
+    validation: ValidationSettings = ValidationSettings()
     replay: bool = False  # OMS_REPLAY=1: every run starts the emulators and runs against the recordings
     # Which counties a run covers: a selection named in config/regions.yaml (oms, sweden) or county codes, as a
     # list or "01,12" (OMS_REGIONS, `oms run --regions`); checked against regions.yaml by tasks.regions.
@@ -193,7 +200,7 @@ def load_settings(directory: Path | None = None) -> Settings:
         shared_dir=_env_path("OMS_SHARED_DIR", settings.paths.shared_dir),
         writer_wait_seconds=_env_number("OMS_WRITER_WAIT_SECONDS", settings.paths.writer_wait_seconds, path),
     )
-    return Settings(scb=scb, kolada=kolada, paths=paths, landing=settings.landing,
+    return Settings(scb=scb, kolada=kolada, paths=paths, landing=settings.landing, validation=settings.validation,
                     replay=_env_flag("OMS_REPLAY", settings.replay, path),
                     regions=os.environ.get("OMS_REGIONS") or settings.regions)
 

@@ -69,6 +69,6 @@ def write_data_docs(ctx: RunContext, checked: list[CheckedSource]) -> None:
     """GX's Data Docs for this run's validations, once per run; a failure costs the docs, never the run."""
     results = [o.gx_result for c in checked if c.verdict for o in c.verdict.outcomes if o.gx_result is not None]
     try:
-        update_data_docs(ctx.settings.paths.data_dir, results)
+        update_data_docs(ctx.settings.paths.data_dir, results, ctx.settings.validation.data_docs_results)
     except Exception as err:  # noqa: BLE001 - the docs are a report about the run, not part of it
         log.warning("Great Expectations Data Docs not updated: %s: %s", type(err).__name__, err)

@@ -113,9 +113,12 @@ def run_suite(frame: pd.DataFrame, name: str, parameters: dict | None = None,
     return ValidationOutcome(name, bool(result.success), len(result.results), failures, (result_id, result))
 
 
-def update_data_docs(data_dir: Path, results: list[tuple]) -> Path | None:
+def update_data_docs(data_dir: Path, results: list[tuple], keep_results: int | None = None) -> Path | None:
     """GX keeps these validation results under ``<data_dir>/gx`` (a file-backed context, opened afresh so that
     runs in other processes add theirs too) and writes their pages and its index into ``<data_dir>/site/data-docs``.
+    Then only the newest ``keep_results`` stay in GX's store (None: all), and GX drops the pages of the others:
+    its build walks every stored result on each run, so its cost would grow for good. The lasting record of every
+    validation is the audit (audit.batch) and the quarantine reports.
     """
     if not results:
         return None
@@ -125,8 +128,13 @@ def update_data_docs(data_dir: Path, results: list[tuple]) -> Path | None:
         context.add_data_docs_site(site_name=DATA_DOCS_SITE, site_config={
             "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)}})
+    store = context.validation_results_store
     for result_id, result in results:
-        context.validation_results_store.set(result_id, result)
+        store.set(result_id, result)
+    if keep_results is not None:
+        stored = sorted(store.list_keys(), key=lambda key: key.run_id.run_time, reverse=True)
+        for old in stored[max(keep_results, len(results)):]:  # never this run's own
+            store.remove_key(old)
     context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=[key for key, _ in results])
     return site / "index.html"
 

@@ -73,3 +73,28 @@ def test_runs_in_two_processes_share_the_docs_without_stale_suites(tmp_path, sha
 def test_no_results_write_no_docs(tmp_path) -> None:
     assert update_data_docs(tmp_path, []) is None
     assert not (tmp_path / "site").exists()
+
+
+def test_gx_keeps_the_newest_results_so_a_docs_build_does_not_grow_with_the_history(
+        tmp_path, county_batch_and_source) -> None:
+    """GX's docs build walks every stored result: unbounded, each run's docs would cost more than the last."""
+    batch, source = county_batch_and_source
+    runs = [validate_batch(batch, source, load_regions()) for _ in range(3)]
+    per_run = len(runs[0].outcomes)
+    for verdict in runs:
+        update_data_docs(tmp_path, [o.gx_result for o in verdict.outcomes], keep_results=per_run * 2)
+    stored = sorted(path.parent.name for path in (tmp_path / "gx").rglob("validations/**/*.json"))
+    newest = sorted(o.gx_result[0].run_id.run_time.strftime("%Y%m%dT%H%M%S.%fZ") for v in runs[1:]
+                    for o in v.outcomes)
+    assert stored == newest
+    listed = _validated_pages(tmp_path)
+    assert len(listed) == per_run * 2 and all(any(stamp in page for stamp in newest) for page in listed)
+    pages = list((tmp_path / "site" / "data-docs" / "validations").rglob("*.html"))
+    assert len(pages) == per_run * 2  # GX removes the page of a result it no longer has
+
+
+def test_a_run_with_more_results_than_the_bound_keeps_all_of_its_own(tmp_path, county_batch_and_source) -> None:
+    batch, source = county_batch_and_source
+    results = [o.gx_result for _ in range(2) for o in validate_batch(batch, source, load_regions()).outcomes]
+    update_data_docs(tmp_path, results, keep_results=1)
+    assert len(list((tmp_path / "gx").rglob("validations/**/*.json"))) == len(results)
