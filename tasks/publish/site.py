@@ -285,7 +285,7 @@ def _render(chart: Chart) -> str:
 
 @cache
 def _environment() -> Environment:
-    """One per process: a worker serving many runs compiles each template once (~0.3 s), not per build; Jinja
+    """One per process: a worker serving many runs compiles each template once, not per build (~0.1 s a build); Jinja
     still reloads a template whose file changed."""
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                               trim_blocks=True, lstrip_blocks=True)
