@@ -64,7 +64,7 @@ def schema_statements() -> list[Path]:
 
 
 @contextmanager
-def registered(con: duckdb.DuckDBPyConnection, name: str, frame) -> Iterator[None]:
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: object) -> Iterator[None]:
     """``frame`` as the view ``name`` for the statements inside the block. No ``finally``: after a failed statement
     the build's transaction is aborted and dropping the view would raise too, hiding the error (the connection is
     discarded with its view)."""
