@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pandas as pd
-
 from tasks.catalogue import SourceConfig
 from tasks.context import RunContext
 from tasks.fetch.common.fetched import AlreadyLoaded, FetchedSource
 from tasks.fetch.kolada.source import fetch_kolada_source, parse_kolada_batch
 from tasks.fetch.pxweb.source import fetch_pxweb_source, parse_pxweb_batch
+from tasks.lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 Fetch = Callable[[RunContext, SourceConfig, AlreadyLoaded], FetchedSource]
-Parse = Callable[[RunContext, FetchedSource], pd.DataFrame]
+Parse = Callable[[RunContext, FetchedSource], "pd.DataFrame"]  # a string: pandas is lazy (tasks/lazy.py)
 PLUGINS: dict[str, tuple[Fetch, Parse]] = {
     "pxweb": (fetch_pxweb_source, parse_pxweb_batch),
     "kolada": (fetch_kolada_source, parse_kolada_batch),

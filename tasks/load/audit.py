@@ -13,11 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from tasks.land.landing import LandedResponse
 from tasks.load.outcomes import SourceOutcome
-from tasks.load.warehouse import registered
+from tasks.load.warehouse import rows_select
 from tasks.runlog import read_attempts
 
 
@@ -37,11 +36,9 @@ def write_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, parameters
 
 
 def _insert_batches(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[dict]) -> None:
-    frame = pd.DataFrame([{**o, "run_id": run_id} for o in outcomes])
-    if frame.empty:
-        return
-    with registered(con, "outcomes", frame):
-        con.execute("INSERT OR REPLACE INTO audit.batch BY NAME SELECT * FROM outcomes")
+    if outcomes:
+        select, columns = rows_select([{**o, "run_id": run_id} for o in outcomes])
+        con.execute(f"INSERT OR REPLACE INTO audit.batch BY NAME {select}", columns)
 
 
 def fold_run_log(con: duckdb.DuckDBPyConnection, log: Path, current: str | None = None) -> int:
@@ -68,14 +65,13 @@ def fold_run_log(con: duckdb.DuckDBPyConnection, log: Path, current: str | None 
 def record_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]) -> None:
     if not landed:
         return
-    frame = pd.DataFrame([asdict(item) for item in landed]).rename(
-        columns={"table": "source_table", "status": "http_status"}).drop_duplicates("path")
-    with registered(con, "landed_batch", frame):
-        con.execute("""
-            INSERT OR IGNORE INTO audit.landing BY NAME
-            SELECT run_id, source_id, source_table, kind, url, method, request_body, http_status, content_type,
-                   sha256, bytes, source_updated, fetched_at, path FROM landed_batch
-        """)
+    by_path = {item.path: asdict(item) for item in landed}  # one row per landed file
+    select, columns = rows_select(list(by_path.values()))
+    con.execute(f"""
+        INSERT OR IGNORE INTO audit.landing BY NAME
+        SELECT run_id, source_id, "table" AS source_table, kind, url, method, request_body, status AS http_status,
+               content_type, sha256, bytes, source_updated, fetched_at, path FROM ({select})
+    """, columns)
 
 
 def record_unaudited_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]) -> int:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import duckdb
-import pandas as pd
 
 from tasks.fetch.common.observations import KEY_COLUMNS
+from tasks.lazy import LazyModule
 from tasks.load.warehouse import registered
+
+pd = LazyModule("pandas")
 
 _KEY = ["source_id", *KEY_COLUMNS]
 # A key is rewritten when its value changed, or when a new version of the table confirmed it (lineage follows the

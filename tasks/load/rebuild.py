@@ -20,7 +20,7 @@ from tasks.load.audit import fold_run_log, mark_landings_loaded, record_unaudite
 from tasks.load.merge import merge_observations
 from tasks.load.warehouse import building_copy
 from tasks.publish.exports import export_published
-from tasks.publish.publish import publish, reference_frames
+from tasks.publish.publish import publish, reference_rows
 from tasks.runlog import runlog_path
 from tasks.validate.source_check import check_source
 
@@ -68,7 +68,7 @@ def rebuild_warehouse() -> RebuildReport:
             report.rows += merge_observations(con, checked.batch, run_id)
             mark_landings_loaded(con, answers, run_id)
             report.batches += 1
-        publish(con, reference_frames(ctx.regions, ctx.areas, ctx.indicators, ctx.sources))
+        publish(con, reference_rows(ctx.regions, ctx.areas, ctx.indicators, ctx.sources))
         report.attempts = fold_run_log(con, runlog_path(published))
         if published.exists():  # the damaged file stays for a look, beside the new one
             aside = published.with_name(f"{published.name}.damaged-{datetime.now(UTC):%Y%m%dT%H%M%S}")

@@ -21,7 +21,7 @@ from tasks.load.outcomes import SourceOutcome, outcome_of_check, settle_after_me
 from tasks.load.warehouse import building_copy
 from tasks.publish.exports import latest_export_run
 from tasks.publish.outputs import write_outputs
-from tasks.publish.publish import last_publish, publish, publish_inputs, published_rows, reference_frames
+from tasks.publish.publish import last_publish, publish, publish_inputs, published_rows, reference_rows
 from tasks.runlog import runlog_path
 from tasks.validate.source_check import CheckedSource
 
@@ -40,8 +40,8 @@ def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: lis
     """
     outcomes = [outcome_of_check(c) for c in checked] + settled
     by_id = {o.source_id: o for o in outcomes}
-    frames = reference_frames(ctx.regions, ctx.areas, ctx.indicators, ctx.sources)
-    inputs = publish_inputs(frames)
+    reference = reference_rows(ctx.regions, ctx.areas, ctx.indicators, ctx.sources)
+    inputs = publish_inputs(reference)
     with building_copy(ctx.warehouse, ctx.settings.paths.writer_wait_seconds) as con:
         # Reused answers too: those landed by an interrupted run were never recorded (INSERT OR IGNORE by path).
         record_landings(con, [item for c in checked for item in c.fetched.landed + c.fetched.data]
@@ -54,7 +54,7 @@ def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: lis
                 settle_after_merge(outcome)
         last = last_publish(con)
         rebuild = any(item.passed for item in checked) or last is None or last[1] != inputs
-        published = publish(con, frames) if rebuild else published_rows(con)
+        published = publish(con, reference) if rebuild else published_rows(con)
         if not rebuild:
             log.info("nothing new loaded and config, SQL and code as run %s built them: main.* kept", last[0])
         for outcome in outcomes:

@@ -73,6 +73,15 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, frame: object) -> Iter
     con.unregister(name)
 
 
+def rows_select(rows: list[dict]) -> tuple[str, list[list]]:
+    """A SELECT of ``rows`` (dicts with the same keys) and its parameters: one list per column, unnested side by
+    side by DuckDB. For the small tables of the audit and the reference model, which every run writes: no DataFrame,
+    so a night with nothing to load never imports pandas (~0.8 s of a process)."""
+    columns = list(rows[0])
+    select = ", ".join(f'unnest(${position}) AS "{column}"' for position, column in enumerate(columns, 1))
+    return f"SELECT {select}", [[row[column] for row in rows] for column in columns]
+
+
 def apply_sql_files(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
     for path in files:
         con.execute(path.read_text(encoding="utf-8"))

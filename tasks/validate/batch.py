@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-
 from tasks.catalogue import SourceConfig
 from tasks.fetch.common.observations import indicators_by_key
+from tasks.lazy import LazyModule
 from tasks.regions import Regions
 from tasks.validate.county_totals import county_total_comparison
 from tasks.validate.suites import ValidationOutcome, run_suite, suite_document
+
+pd = LazyModule("pandas")
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
+from tasks.lazy import LazyModule
 from tasks.regions import PERIOD_PATTERN, Regions, county_members, division_date
+
+pd = LazyModule("pandas")
 
 COMPARISON_COLUMNS = ["county_code", "period", "indicator_id", "sex", "age", "breakdown", "county_value",
                       "municipality_sum", "relative_difference"]

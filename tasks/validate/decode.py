@@ -4,11 +4,12 @@ quarantines it."""
 
 from __future__ import annotations
 
-import pandas as pd
-
 from tasks.context import RunContext
 from tasks.fetch.common.fetched import FetchedSource
 from tasks.fetch.source_batch import PLUGINS
+from tasks.lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 
 def decode_landed(ctx: RunContext, fetched: FetchedSource) -> pd.DataFrame:

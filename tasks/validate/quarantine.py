@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from tasks.fetch.common.http import utc_now
+from tasks.lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 
 @dataclass(frozen=True)

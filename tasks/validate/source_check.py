@@ -5,17 +5,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import pandas as pd
-
 from tasks.context import RunContext
 from tasks.fetch.common.errors import ResponseFormatError
 from tasks.fetch.common.fetched import FetchedSource
 from tasks.fetch.common.observations import OBSERVATION_COLUMNS, SchemaError
 from tasks.land.landing import mark_rejected
+from tasks.lazy import LazyModule
 from tasks.validate.batch import BatchVerdict, validate_batch
 from tasks.validate.decode import decode_landed
 from tasks.validate.quarantine import QuarantineReport, write_quarantine_report
 from tasks.validate.suites import update_data_docs
+
+pd = LazyModule("pandas")
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import pandas as pd
-
 from tasks.config import EXPECTATIONS_DIR
+from tasks.lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 
 @dataclass(frozen=True)

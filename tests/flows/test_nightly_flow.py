@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,6 +78,31 @@ def test_second_run_changes_nothing_and_makes_only_metadata_calls(warehouse, rep
     assert replay_server.count("data") == 0
     assert (replay_server.count("config", status=200), replay_server.count("metadata", status=200)) == (1, 3)
     assert replay_server.count() == 4 + replay_server.count(status=429)
+
+
+NO_CHANGE_PROBE = """
+import json, sys
+from flows.pipeline import run_stages
+from tasks.config import load_sources, select_sources
+from tasks.context import build_context
+ctx = build_context(run_id="no-change-probe")
+summary = run_stages(ctx, select_sources(load_sources(), sys.argv[1:], ctx.on_replay), "probe", {})
+heavy = ("pandas", "numpy", "pyarrow", "great_expectations", "altair")
+print(json.dumps([{o.source_id: o.status for o in summary.outcomes}, [m for m in heavy if m in sys.modules]]))
+"""
+
+
+def test_a_night_with_nothing_new_imports_no_library_that_parses_validates_or_charts(warehouse) -> None:
+    """A no-change night needs metadata, the landing and the audit: pandas, numpy, Great Expectations and the chart
+    renderer stay unimported (pandas alone was ~0.8 s of the whole process; tasks/lazy.py)."""
+    sources = [*POPULATION_SOURCES, "grp_municipality_kolada"]
+    nightly(sources=sources)
+    done = subprocess.run([sys.executable, "-c", NO_CHANGE_PROBE, *sources], capture_output=True, text=True,
+                          env=os.environ, cwd=Path(__file__).parents[2], timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    statuses, imported = json.loads(done.stdout.strip().splitlines()[-1])
+    assert statuses == dict.fromkeys(sources, "unchanged")
+    assert imported == []
 
 
 def test_force_refetches_and_reloads_nothing_new(warehouse, replay_server) -> None:

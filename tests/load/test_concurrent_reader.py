@@ -16,7 +16,7 @@ import pytest
 
 from tasks.load.merge import merge_observations
 from tasks.load.warehouse import building_copy
-from tasks.publish.publish import publish, reference_frames_from_config
+from tasks.publish.publish import publish, reference_rows_from_config
 
 
 def _reader(path: str, reading, stop, queue) -> None:
@@ -50,7 +50,7 @@ def _build_version(path: Path, batch, months: list[str], version: int) -> None:
     with building_copy(path) as con:
         con.execute("DELETE FROM core.observation")  # each version holds a different number of rows
         merge_observations(con, batch[batch["period"].isin(months)], f"v{version}")
-        publish(con, reference_frames_from_config())
+        publish(con, reference_rows_from_config())
         con.execute("CREATE SCHEMA IF NOT EXISTS marker")  # outside main: published objects must be described
         con.execute("CREATE OR REPLACE TABLE marker.build AS SELECT count(*) AS rows FROM main.observation")
 

@@ -10,7 +10,7 @@ import pytest
 
 from tasks.load.merge import merge_observations
 from tasks.load.warehouse import WarehouseBusy, WarehouseUnreadable, building_copy, connect_read_only, writer_lock
-from tasks.publish.publish import publish, reference_frames_from_config
+from tasks.publish.publish import publish, reference_rows_from_config
 from tests.conftest import damage
 
 
@@ -50,11 +50,11 @@ def test_a_failed_build_leaves_the_published_file_as_it_was(tmp_path, batch) -> 
     path = tmp_path / "oms.duckdb"
     with building_copy(path) as con:
         merge_observations(con, batch, "run1")
-        publish(con, reference_frames_from_config())
+        publish(con, reference_rows_from_config())
     before = path.read_bytes()
     with pytest.raises(RuntimeError, match="crash halfway"), building_copy(path) as con:
         con.execute("DELETE FROM core.observation")
-        publish(con, reference_frames_from_config())
+        publish(con, reference_rows_from_config())
         raise RuntimeError("crash halfway")
     assert path.read_bytes() == before
     assert not path.with_name("oms.duckdb.building").exists()
@@ -64,11 +64,11 @@ def test_a_failed_build_leaves_the_published_file_as_it_was(tmp_path, batch) -> 
 def test_readers_keep_working_while_a_new_version_is_built(tmp_path, batch) -> None:
     path = tmp_path / "oms.duckdb"
     with building_copy(path) as con:
-        publish(con, reference_frames_from_config())
+        publish(con, reference_rows_from_config())
     reader = duckdb.connect(str(path), read_only=True)  # an analyst holding the file open
     with building_copy(path) as con:
         merge_observations(con, batch, "run1")
-        publish(con, reference_frames_from_config())
+        publish(con, reference_rows_from_config())
     assert reader.execute("SELECT count(*) FROM main.observation").fetchone()[0] == 0  # the old snapshot
     reader.close()
     assert _table(path, "SELECT count(*) FROM main.observation")[0][0] == 1008  # new connections: new state
@@ -106,9 +106,9 @@ def test_every_kind_of_damage_is_named_with_what_to_do(tmp_path, batch, how) -> 
     warehouse = tmp_path / "oms.duckdb"
     with building_copy(warehouse) as con:
         merge_observations(con, batch, "r1")
-        publish(con, reference_frames_from_config())
+        publish(con, reference_rows_from_config())
     damage(warehouse, how)
     with pytest.raises(WarehouseUnreadable, match=r"is damaged \(.*\): rebuild it from the landed answers with "
                                                   r"`oms rebuild`"), building_copy(warehouse) as con:
-        publish(con, reference_frames_from_config())
+        publish(con, reference_rows_from_config())
     assert not warehouse.with_name("oms.duckdb.building").exists()

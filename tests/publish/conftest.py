@@ -10,7 +10,7 @@ import pytest
 
 from tasks.load.merge import merge_observations
 from tasks.load.warehouse import building_copy
-from tasks.publish.publish import publish, reference_frames_from_config
+from tasks.publish.publish import publish, reference_rows_from_config
 
 BuildWarehouse = Callable[[Path, list[str] | None], Path]
 
@@ -23,7 +23,7 @@ def build_warehouse(county_batch: pd.DataFrame) -> BuildWarehouse:
         with building_copy(path) as con:
             con.execute("DELETE FROM core.observation")  # each build holds exactly the months asked for
             merge_observations(con, rows, "run-test")
-            publish(con, reference_frames_from_config())
+            publish(con, reference_rows_from_config())
         return path
 
     return build

@@ -13,7 +13,7 @@ from flows.cli import app
 from tasks.load.warehouse import building_copy, connect_read_only
 from tasks.publish.dictionary import published_objects, render_dictionary, undescribed_objects
 from tasks.publish.documentation import DocumentationError, document_warehouse, run_checks
-from tasks.publish.publish import publish, reference_frames_from_config
+from tasks.publish.publish import publish, reference_rows_from_config
 
 
 @pytest.fixture()
@@ -41,7 +41,7 @@ def test_a_column_added_without_a_description_stops_the_publish(warehouse_copy) 
     before = warehouse_copy.read_bytes()
     with pytest.raises(DocumentationError, match=r"main\.observation: columns without a description: "
                                                  r"\['harmonized_from'\]"), building_copy(warehouse_copy) as con:
-        publish(con, reference_frames_from_config())
+        publish(con, reference_rows_from_config())
         con.execute("ALTER TABLE main.observation ADD COLUMN harmonized_from VARCHAR")
         document_warehouse(con)
     assert warehouse_copy.read_bytes() == before  # the build was discarded
@@ -50,7 +50,7 @@ def test_a_column_added_without_a_description_stops_the_publish(warehouse_copy) 
 def test_a_declared_check_that_fails_stops_the_publish(warehouse_copy) -> None:
     with pytest.raises(DocumentationError, match=r"main\.observation: value_origin has values outside"), \
             building_copy(warehouse_copy) as con:
-        publish(con, reference_frames_from_config())
+        publish(con, reference_rows_from_config())
         con.execute("UPDATE main.observation SET value_origin = 'guessed' WHERE region_code = '01'")
         run_checks(con)
 
@@ -73,7 +73,7 @@ def test_the_check_names_a_column_or_view_added_without_a_description(warehouse_
 def test_descriptions_survive_a_second_publish(warehouse_copy) -> None:
     # CREATE OR REPLACE drops comments: the descriptions are written after every rebuild, not once.
     with building_copy(warehouse_copy) as con:
-        publish(con, reference_frames_from_config())
+        publish(con, reference_rows_from_config())
         assert undescribed_objects(con) == []
 
 

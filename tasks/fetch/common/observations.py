@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
+from tasks.lazy import LazyModule
+
+np = LazyModule("numpy")
+pd = LazyModule("pandas")
+
 
 OBSERVATION_COLUMNS = [
     "indicator_id", "region_code", "period", "sex", "age", "breakdown", "value", "status", "null_reason", "unit",

@@ -13,11 +13,12 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-import pandas as pd
-
 from tasks.fetch.common.documents import load_json_document
 from tasks.fetch.common.errors import ResponseFormatError
 from tasks.fetch.common.http import HttpCaller, RawResponse
+from tasks.lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 MAX_IDS_PER_SEGMENT = 25  # Kolada refuses longer comma lists in one path segment (kpi, municipality and year alike)
 MAX_PER_PAGE = 5000

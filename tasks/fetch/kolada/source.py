@@ -13,9 +13,6 @@ import json
 import time
 from datetime import date
 
-import numpy as np
-import pandas as pd
-
 from tasks.catalogue import KoladaSource
 from tasks.context import RunContext
 from tasks.fetch.common.errors import ResponseFormatError, SelectionError
@@ -30,6 +27,10 @@ from tasks.fetch.kolada.client import (
     region_code_from_kolada,
 )
 from tasks.land.landing import LandedResponse, land_raw_response
+from tasks.lazy import LazyModule
+
+np = LazyModule("numpy")
+pd = LazyModule("pandas")
 
 SEX_BY_GENDER = {"T": "total", "K": "women", "M": "men"}
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
-
 from tasks.fetch.common.documents import load_json_document
 from tasks.fetch.common.errors import ResponseFormatError
+from tasks.lazy import LazyModule
+
+np = LazyModule("numpy")
+pd = LazyModule("pandas")
 
 # Far above SCB's 150,000 cells per call and the largest recorded cube; a sparse answer may not claim more cells
 # than this, or decoding would allocate them all.

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 import time
 
-import pandas as pd
-
 from tasks.catalogue import PxWebSource
 from tasks.context import RunContext
 from tasks.fetch.common.fetched import AlreadyLoaded, FetchedSource, refuse_oversized_plan
@@ -18,6 +16,9 @@ from tasks.fetch.pxweb.jsonstat import parse_jsonstat_dataset
 from tasks.fetch.pxweb.tidy import tidy_batch
 from tasks.fetch.transforms import TRANSFORMS
 from tasks.land.landing import LandedResponse, find_landed, is_rejected, land_raw_response
+from tasks.lazy import LazyModule
+
+pd = LazyModule("pandas")
 
 _UPDATED = re.compile(rb'"updated"\s*:\s*"([^"]{1,40})"')
 
@@ -30,9 +31,14 @@ def peek_updated(body: bytes) -> str | None:
 
 def _reusable(landed: LandedResponse | None, landing_audit: dict[str, bool]) -> bool:
     """Reuse a landed answer unless it failed before: a body that does not parse (cut off) or a batch that was
-    rejected is fetched again. Answers from a run that never reached the load (interrupted) are reused."""
+    rejected is fetched again. Answers from a run that never reached the load (interrupted) are reused.
+
+    An answer a finished run loaded is not parsed again (its checksum was checked by ``find_landed``): on a
+    no-change night that parse was most of the fetch stage's CPU."""
     if landed is None or landed.status != 200 or not landing_audit.get(landed.path, True) or is_rejected(landed):
         return False
+    if landing_audit.get(landed.path) is True:
+        return True
     try:
         parse_jsonstat_dataset(landed.body())
     except Exception:  # noqa: BLE001 - anything that does not decode cleanly is fetched again

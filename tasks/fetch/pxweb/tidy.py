@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
-import pandas as pd
-
 from tasks.catalogue import PxWebSource
 from tasks.fetch.common.observations import (
     MISSING_IN_SOURCE,
@@ -16,6 +13,10 @@ from tasks.fetch.common.observations import (
     add_totals,
 )
 from tasks.fetch.pxweb.jsonstat import JsonStatDataset
+from tasks.lazy import LazyModule
+
+np = LazyModule("numpy")
+pd = LazyModule("pandas")
 
 
 def _mapped(column: pd.Series, mapping: dict[str, str]) -> pd.Series:

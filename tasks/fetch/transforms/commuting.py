@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
 from tasks.fetch.common.observations import INCOMPLETE_INPUTS, KEY_COLUMNS, OBSERVATION_COLUMNS, indicators_by_key
+from tasks.lazy import LazyModule
+
+np = LazyModule("numpy")
+pd = LazyModule("pandas")
 
 
 def _derived_rows(batch: pd.DataFrame, template_indicator: str, values: pd.Series, indicator_id: str,
