@@ -151,21 +151,21 @@ def connect_read_only(published: Path) -> duckdb.DuckDBPyConnection:
 
 def already_loaded(published: Path) -> AlreadyLoaded:
     """What the fetches of a run need to know of the published warehouse, read once before they start."""
-    return AlreadyLoaded(landing_audit(published), loaded_versions(published))
+    if not published.exists():
+        return AlreadyLoaded()
+    with _readable(published), connect_read_only(published) as con:
+        return AlreadyLoaded(landing_audit(con), loaded_versions(con))
 
 
-def landing_audit(published: Path) -> dict[str, bool]:
+def landing_audit(con: duckdb.DuckDBPyConnection) -> dict[str, bool]:
     """Path of every data response a finished run recorded, and whether it was loaded (False: it was rejected).
 
     A landing missing here comes from a run that never reached the load (interrupted): it may be reused as is.
     """
-    if not published.exists():
-        return {}
-    with _readable(published), connect_read_only(published) as con:
-        if not _has_column(con, "audit", "landing", "loaded_run_id"):
-            return {}  # a warehouse from before this column: its landings count as never audited (loaded again)
-        rows = con.execute("SELECT path, bool_or(loaded_run_id IS NOT NULL) FROM audit.landing "
-                           "WHERE kind = 'data' GROUP BY path").fetchall()
+    if not _has_column(con, "audit", "landing", "loaded_run_id"):
+        return {}  # a warehouse from before this column: its landings count as never audited (loaded again)
+    rows = con.execute("SELECT path, bool_or(loaded_run_id IS NOT NULL) FROM audit.landing "
+                       "WHERE kind = 'data' GROUP BY path").fetchall()
     return dict(rows)
 
 
@@ -174,18 +174,15 @@ def _has_column(con: duckdb.DuckDBPyConnection, schema: str, table: str, column:
                             "AND column_name = ?", [schema, table, column]).fetchone()[0])
 
 
-def loaded_versions(published: Path) -> dict[str, tuple[str | None, str | None]]:
+def loaded_versions(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, str | None]]:
     """Per source, the (version, periods) of its last batch that is in the warehouse (loaded or unchanged)."""
-    if not published.exists():
-        return {}
-    with _readable(published), connect_read_only(published) as con:
-        # a warehouse from before the version column: its stamps stand for versions (the next load adds it)
-        version = "coalesce(b.version, b.source_updated)" if _has_column(con, "audit", "batch", "version") \
-            else "b.source_updated"
-        rows = con.execute(f"""
-            SELECT b.source_id, {version}, b.periods
-            FROM audit.batch b JOIN audit.run r USING (run_id)
-            WHERE b.status IN ('loaded', 'unchanged')
-            QUALIFY row_number() OVER (PARTITION BY b.source_id ORDER BY r.started_at DESC) = 1
-        """).fetchall()
+    # a warehouse from before the version column: its stamps stand for versions (the next load adds it)
+    version = "coalesce(b.version, b.source_updated)" if _has_column(con, "audit", "batch", "version") \
+        else "b.source_updated"
+    rows = con.execute(f"""
+        SELECT b.source_id, {version}, b.periods
+        FROM audit.batch b JOIN audit.run r USING (run_id)
+        WHERE b.status IN ('loaded', 'unchanged')
+        QUALIFY row_number() OVER (PARTITION BY b.source_id ORDER BY r.started_at DESC) = 1
+    """).fetchall()
     return {source_id: (updated, periods) for source_id, updated, periods in rows}
