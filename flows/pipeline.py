@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
@@ -30,7 +31,7 @@ from tasks.fetch.common.deadline import RunStopping
 from tasks.fetch.common.errors import ResponseFormatError, SelectionError
 from tasks.fetch.common.fetched import AlreadyLoaded, FetchedSource
 from tasks.fetch.common.http import SourceHTTPError, SourceUnavailable
-from tasks.fetch.source_batch import fetch_source
+from tasks.fetch.source_batch import fetch_pending, fetch_source, plan_source
 from tasks.land.landing import LandedResponse
 from tasks.load.outcomes import SourceOutcome, outcome_of_error, outcome_without_load
 from tasks.load.run_load import load_and_publish
@@ -71,17 +72,38 @@ class RunSummary:
         return sum(o.calls for o in self.outcomes)
 
 
+PARALLEL_FETCHES = 4  # sources fetched side by side
+
 # Failures with a clear message of their own: shown as one line in Prefect, not as a traceback.
 UNREACHABLE = (SourceUnavailable, WarehouseBusy, WarehouseUnreadable)  # the whole run cannot go on
 EXPECTED_SOURCE_ERRORS = (SourceHTTPError, SourceUnavailable, SelectionError, ResponseFormatError, RunStopping)
 
 
-@task(name="fetch and land", task_run_name="fetch {source.id}", cache_policy=NO_CACHE)
-def fetch_task(ctx: RunContext, source: SourceConfig, loaded: AlreadyLoaded) -> FetchedSource | State:
+@task(name="plan fetches", cache_policy=NO_CACHE)
+def plan_task(ctx: RunContext, sources: list[SourceConfig], loaded: AlreadyLoaded) -> list[FetchedSource | Exception]:
+    """Every source's metadata side by side, and what is left to fetch. One task for all sources, not one each: on a
+    night with nothing new this is the whole fetch stage, and a Prefect task run cost more than a metadata call."""
+    logger = get_run_logger()
+
+    def planned(source: SourceConfig) -> FetchedSource | Exception:
+        try:
+            return plan_source(ctx, source, loaded)
+        except EXPECTED_SOURCE_ERRORS as err:
+            return err
+        except Exception as err:  # one failing source must not stop the others; a bug keeps its traceback
+            logger.exception("%s: planning its fetch failed", source.id)
+            return err
+
+    with ThreadPoolExecutor(max_workers=PARALLEL_FETCHES) as pool:
+        return list(pool.map(planned, sources))
+
+
+@task(name="fetch and land", task_run_name="fetch {planned.source.id}", cache_policy=NO_CACHE)
+def fetch_task(ctx: RunContext, planned: FetchedSource) -> FetchedSource | State:
     try:
-        return fetch_source(ctx, source, loaded)
+        return fetch_pending(ctx, planned)
     except EXPECTED_SOURCE_ERRORS as err:
-        return Failed(message=f"{source.id}: {type(err).__name__}: {err}", data=err)
+        return Failed(message=f"{planned.source.id}: {type(err).__name__}: {err}", data=err)
 
 
 @task(name="validate", task_run_name="validate {fetched.source.id}", cache_policy=NO_CACHE)
@@ -114,13 +136,15 @@ def fetch_one_by_one(ctx: RunContext, sources: list[SourceConfig],
 
 def fetch_in_parallel(ctx: RunContext, sources: list[SourceConfig],
                       loaded: AlreadyLoaded) -> list[FetchedSource | Exception]:
-    """Prefect tasks on the flow's thread pool; SCB's rate limit is shared through ctx's one HTTP limiter."""
-    futures = [fetch_task.submit(*_quoted(ctx, source, loaded)) for source in sources]
-    results: list[FetchedSource | Exception] = []
-    for future in futures:
+    """Plan every source (one task), then a Prefect task per source with calls left, on the flow's thread pool; SCB's
+    rate limit is shared through ctx's one HTTP limiter."""
+    results: list[FetchedSource | Exception] = plan_task(*_quoted(ctx, sources, loaded))
+    futures = {position: fetch_task.submit(*_quoted(ctx, planned)) for position, planned in enumerate(results)
+               if isinstance(planned, FetchedSource) and planned.pending}
+    for position, future in futures.items():
         future.wait()
         state = future.state
-        results.append(future.result() if state.is_completed() else state.result(raise_on_failure=False))
+        results[position] = future.result() if state.is_completed() else state.result(raise_on_failure=False)
     return results
 
 
@@ -210,7 +234,7 @@ def _run_stages(flow_name: str, sources: list[str] | None, first_year: int | Non
 
 
 # Sources are fetched side by side; one limiter inside the HTTP client keeps all threads under SCB's limit.
-FETCH_RUNNER = ThreadPoolTaskRunner(max_workers=4)
+FETCH_RUNNER = ThreadPoolTaskRunner(max_workers=PARALLEL_FETCHES)
 
 
 @flow(name="oms-nightly", log_prints=True, task_runner=FETCH_RUNNER)

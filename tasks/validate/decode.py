@@ -13,5 +13,5 @@ pd = LazyModule("pandas")
 
 
 def decode_landed(ctx: RunContext, fetched: FetchedSource) -> pd.DataFrame:
-    _, parse = PLUGINS[fetched.source.api]
+    _, _, parse = PLUGINS[fetched.source.api]
     return parse(ctx, fetched)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from flows import pipeline
 from flows.pipeline import RunFailed, nightly
 from replay.faults import Fault
 from tasks.load.warehouse import connect_read_only
@@ -65,11 +66,17 @@ def test_nightly_run_publishes_recorded_numbers(warehouse, replay_server) -> Non
     assert audit["population_municipality_year"] == (2, 88, 88, 95, "passed")  # + 7 county sums
 
 
-def test_second_run_changes_nothing_and_makes_only_metadata_calls(warehouse, replay_server) -> None:
+def test_second_run_changes_nothing_and_makes_only_metadata_calls(warehouse, replay_server, monkeypatch) -> None:
+    fetch_tasks: list[str] = []  # a Prefect task run per source with calls left; planning is one task for all
+    submit = pipeline.fetch_task.submit
+    monkeypatch.setattr(pipeline.fetch_task, "submit", lambda ctx, planned: fetch_tasks.append(
+        planned.unquote().source.id) or submit(ctx, planned))
     nightly(sources=POPULATION_SOURCES)
+    assert sorted(fetch_tasks) == sorted(POPULATION_SOURCES)
     first = _published(warehouse)
     replay_server.reset_log()
     summary = nightly(sources=POPULATION_SOURCES)
+    assert len(fetch_tasks) == len(POPULATION_SOURCES)  # the second night started no fetch task
     assert _published(warehouse) == first
     assert {o.source_id: (o.status, o.rows_loaded, o.rows_published) for o in summary.outcomes} == {
         "population_county_month": ("unchanged", 0, 1008), "population_municipality_year": ("unchanged", 0, 95),

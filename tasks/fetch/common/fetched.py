@@ -23,6 +23,7 @@ class FetchedSource:
     periods: tuple[str, str] | None = None
     seconds: float = 0.0
     unchanged: bool = False  # the same version and periods as already loaded: nothing to validate or load
+    pending: list = field(default_factory=list)  # planned calls still to make, as the source's API plans them
 
     @property
     def nothing_planned(self) -> bool:

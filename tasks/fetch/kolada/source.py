@@ -71,7 +71,9 @@ def kolada_version(metadata: dict[str, dict], kpis: list[str], regions: list[str
     return "kolada:" + hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
-def fetch_kolada_source(ctx: RunContext, source: KoladaSource, loaded: AlreadyLoaded) -> FetchedSource:
+def plan_kolada_source(ctx: RunContext, source: KoladaSource, loaded: AlreadyLoaded) -> FetchedSource:
+    """The KPIs' metadata (one call, landed) and the version it gives the request: the same version and periods
+    as loaded is ``unchanged``; otherwise the data pages stay ``pending`` for ``fetch_pending_kolada``."""
     started = time.monotonic()
     result = FetchedSource(source)
     kpis = list(source.indicators)
@@ -93,8 +95,17 @@ def fetch_kolada_source(ctx: RunContext, source: KoladaSource, loaded: AlreadyLo
     if not ctx.force and loaded.versions.get(source.id) == (result.version, "..".join(result.periods)):
         result.unchanged = True
     else:
-        _fetch_pages(ctx, source, result, kpis, regions, years)
+        result.pending.append((kpis, regions, years))
     result.seconds = time.monotonic() - started
+    return result
+
+
+def fetch_pending_kolada(ctx: RunContext, result: FetchedSource) -> FetchedSource:
+    started = time.monotonic()
+    for kpis, regions, years in result.pending:
+        _fetch_pages(ctx, result.source, result, kpis, regions, years)
+    result.pending = []
+    result.seconds += time.monotonic() - started
     return result
 
 

@@ -46,7 +46,10 @@ def _reusable(landed: LandedResponse | None, landing_audit: dict[str, bool]) -> 
     return True
 
 
-def fetch_pxweb_source(ctx: RunContext, source: PxWebSource, loaded: AlreadyLoaded) -> FetchedSource:
+def plan_pxweb_source(ctx: RunContext, source: PxWebSource, loaded: AlreadyLoaded) -> FetchedSource:
+    """The table's metadata (one call, landed), the planned data calls, and which of them an answer landed before
+    already covers; the rest stay ``pending`` for ``fetch_pending_pxweb``. A table whose every call is covered by
+    answers in the warehouse is ``unchanged``: a no-change night ends here."""
     started = time.monotonic()
     result = FetchedSource(source)
     client = ctx.pxweb
@@ -64,23 +67,35 @@ def fetch_pxweb_source(ctx: RunContext, source: PxWebSource, loaded: AlreadyLoad
     refuse_oversized_plan(source.id, result.planned_calls, ctx.settings.scb.max_calls_per_source)
     result.planned_cells = sum(s.cells for s in selections)
     result.period_span(list({p for s in selections for p in s.values_of(source.columns.period)}))
-    for selection in selections:
+    for position, selection in enumerate(selections):
         body = encode_json_body(selection.as_api())
         previous = None if ctx.force else find_landed(ctx.landing_dir, source.id, source.table, "data", body,
                                                       metadata.updated)
         if _reusable(previous, loaded.landings):
             result.data.append(previous)
             result.reused += 1
-            continue
-        raw = client.fetch(source.table, selection, source.language)
-        result.calls += raw.attempts
-        landed = land_raw_response(raw, landing_dir=ctx.landing_dir, source_id=source.id, table=source.table,
-                                   kind="data", source_updated=metadata.updated, run_id=ctx.run_id)
-        result.landed.append(landed)
-        result.data.append(landed)
-    result.unchanged = (not ctx.force and bool(selections) and result.reused == len(selections)
+        else:
+            result.pending.append((position, selection))
+    result.unchanged = (not ctx.force and bool(selections) and not result.pending
                         and all(loaded.landings.get(landed.path) is True for landed in result.data))
     result.seconds = time.monotonic() - started
+    return result
+
+
+def fetch_pending_pxweb(ctx: RunContext, result: FetchedSource) -> FetchedSource:
+    """The planned calls no landed answer covers, each answer landed before it is parsed; ``data`` stays in the
+    plan's order."""
+    started = time.monotonic()
+    source, updated = result.source, result.updated
+    for position, selection in result.pending:
+        raw = ctx.pxweb.fetch(source.table, selection, source.language)
+        result.calls += raw.attempts
+        landed = land_raw_response(raw, landing_dir=ctx.landing_dir, source_id=source.id, table=source.table,
+                                   kind="data", source_updated=updated, run_id=ctx.run_id)
+        result.landed.append(landed)
+        result.data.insert(position, landed)  # positions ascend, so every earlier slot is already filled
+    result.pending = []
+    result.seconds += time.monotonic() - started
     return result
 
 
