@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
-from tasks.land.landing import LandedResponse
+from tasks.land.landing import SIDECAR, LandedResponse
 
 DAY = 86_400
 
@@ -30,7 +32,7 @@ def remove_stale_partials(landing_dir: Path, older_than: float) -> int:
 def prune_metadata(landed_answers: list[LandedResponse], retention_days: float,
                    now: float | None = None) -> list[LandedResponse]:
     """Delete metadata answers older than the retention, keeping the newest of each request; returns the pruned.
-    ``landed_answers``: every landing (``landed_sidecars``)."""
+    ``landed_answers``: every metadata answer not pruned yet (a run passes the audit's: ``audited_landings``)."""
     now = time.time() if now is None else now
     by_request: dict[Path, list[LandedResponse]] = defaultdict(list)
     for landed in landed_answers:
@@ -39,9 +41,24 @@ def prune_metadata(landed_answers: list[LandedResponse], retention_days: float,
     pruned = []
     for answers in by_request.values():
         for landed in sorted(answers, key=lambda item: item.fetched_at)[:-1]:
-            body = Path(landed.path)
-            if now - body.stat().st_mtime > retention_days * DAY:
-                body.unlink(missing_ok=True)
-                Path(landed.path + ".meta.json").unlink(missing_ok=True)
+            if _fetched_within(landed, now, retention_days):
+                continue  # its body is at least as new as its fetch: not worth a stat (most answers, every night)
+            if _age_seconds(Path(landed.path), now) > retention_days * DAY:
+                Path(landed.path).unlink(missing_ok=True)
+                Path(landed.path + SIDECAR).unlink(missing_ok=True)
                 pruned.append(landed)
     return pruned
+
+
+def _fetched_within(landed: LandedResponse, now: float, days: float) -> bool:
+    try:
+        return now - datetime.fromisoformat(landed.fetched_at).timestamp() < days * DAY
+    except ValueError:
+        return False  # an unreadable stamp: the body's own age decides
+
+
+def _age_seconds(body: Path, now: float) -> float:
+    try:
+        return now - body.stat().st_mtime
+    except FileNotFoundError:
+        return math.inf  # gone already (removed by hand): recorded as pruned

@@ -82,7 +82,7 @@ def land_raw_response(raw: RawResponse, *, landing_dir: Path, source_id: str, ta
         bytes=len(raw.body), source_updated=source_updated, fetched_at=raw.fetched_at, run_id=run_id,
         path=str(body_path),
     )
-    _write_atomically(body_path.with_name(body_path.name + ".meta.json"),
+    _write_atomically(body_path.with_name(body_path.name + SIDECAR),
                       json.dumps(asdict(landed), ensure_ascii=False, indent=1).encode())
     return landed
 
@@ -119,10 +119,17 @@ def find_landed(landing_dir: Path, source_id: str, table: str, kind: str, reques
     return None
 
 
-def landed_sidecars(landing_dir: Path) -> list[LandedResponse]:
-    """Every complete landing under the landing folder (a sidecar whose body exists), in no particular order."""
+SIDECAR = ".meta.json"
+
+
+def landed_sidecars(landing_dir: Path, known: set[str] | frozenset[str] = frozenset()) -> list[LandedResponse]:
+    """Every complete landing under the landing folder (a sidecar whose body exists), in no particular order;
+    the sidecars of bodies in ``known`` (paths) are not read: the audit already holds them, and reading every
+    sidecar each night grew with the landing (0.14 s at 1,700 answers)."""
     found = []
-    for sidecar in landing_dir.rglob("*.meta.json"):
+    for sidecar in landing_dir.rglob("*" + SIDECAR):
+        if str(sidecar)[:-len(SIDECAR)] in known:
+            continue
         try:
             landed = LandedResponse(**json.loads(sidecar.read_text(encoding="utf-8")))
         except (ValueError, TypeError):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from tasks.land.landing import LandedResponse
+from tasks.land.landing import LandedResponse, landed_sidecars
 from tasks.load.outcomes import SourceOutcome
 from tasks.load.warehouse import rows_select
 from tasks.runlog import read_attempts
@@ -74,13 +74,23 @@ def record_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]
     """, columns)
 
 
-def record_unaudited_landings(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse]) -> int:
-    """Answers landed by runs that never reached their load (killed mid-fetch), among ``landed`` (every sidecar:
-    ``landed_sidecars``)."""
+def record_unaudited_landings(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> int:
+    """Answers in ``landing_dir`` that no audit row names: landed by runs that never reached their load (killed
+    mid-fetch). Only their sidecars are read."""
     known = {row[0] for row in con.execute("SELECT path FROM audit.landing").fetchall()}
-    missing = [item for item in landed if item.path not in known]
+    missing = landed_sidecars(landing_dir, known)
     record_landings(con, missing)
     return len(missing)
+
+
+def audited_landings(con: duckdb.DuckDBPyConnection, kind: str) -> list[LandedResponse]:
+    """The landed answers of one kind the audit records and no housekeeping has pruned, as their sidecars say."""
+    cursor = con.execute("""
+        SELECT source_id, source_table AS "table", kind, url, method, request_body, http_status AS status,
+               content_type, sha256, bytes, source_updated, fetched_at, run_id, path
+        FROM audit.landing WHERE kind = ? AND pruned_at IS NULL""", [kind])
+    names = [column[0] for column in cursor.description]
+    return [LandedResponse(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
 def mark_landings_loaded(con: duckdb.DuckDBPyConnection, landed: list[LandedResponse], run_id: str) -> None:

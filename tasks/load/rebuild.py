@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from tasks.context import build_context
 from tasks.fetch.common.fetched import FetchedSource
 from tasks.land.landing import LandedResponse, is_rejected, landed_sidecars
-from tasks.load.audit import fold_run_log, mark_landings_loaded, record_unaudited_landings
+from tasks.load.audit import fold_run_log, mark_landings_loaded, record_landings
 from tasks.load.merge import merge_observations
 from tasks.load.warehouse import building_copy
 from tasks.publish.exports import export_published
@@ -55,7 +55,7 @@ def rebuild_warehouse() -> RebuildReport:
     published = ctx.warehouse
     with building_copy(published, ctx.settings.paths.writer_wait_seconds, fresh=True) as con:
         landed = landed_sidecars(ctx.landing_dir)
-        record_unaudited_landings(con, landed)  # in a fresh warehouse: every landed answer
+        record_landings(con, landed)  # a fresh warehouse: every landed answer
         for source_id, run_id, answers in _batches(landed):
             if source_id not in sources:
                 unknown.add(source_id)

@@ -8,8 +8,9 @@ from datetime import datetime
 
 from tasks.context import RunContext
 from tasks.land.housekeeping import prune_metadata, remove_stale_partials
-from tasks.land.landing import LandedResponse, landed_sidecars
+from tasks.land.landing import LandedResponse
 from tasks.load.audit import (
+    audited_landings,
     fold_run_log,
     mark_landings_loaded,
     record_landings,
@@ -71,9 +72,8 @@ def load_and_publish(ctx: RunContext, checked: list[CheckedSource], settled: lis
 def keep_the_landing_in_order(con, ctx: RunContext, started_at: datetime) -> None:
     """Under the writer lock: leftovers of killed runs removed or recorded, old metadata answers pruned."""
     remove_stale_partials(ctx.landing_dir, older_than=started_at.timestamp())
-    landed = landed_sidecars(ctx.landing_dir)  # read once: every sidecar of the landing, which only grows
-    record_unaudited_landings(con, landed)
-    pruned = prune_metadata(landed, ctx.settings.landing.metadata_retention_days)
+    record_unaudited_landings(con, ctx.landing_dir)
+    pruned = prune_metadata(audited_landings(con, "metadata"), ctx.settings.landing.metadata_retention_days)
     if pruned:
         con.execute("UPDATE audit.landing SET pruned_at = now() WHERE path IN (SELECT unnest(?))",
                     [[item.path for item in pruned]])

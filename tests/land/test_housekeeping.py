@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from tasks.context import build_context
 from tasks.fetch.common.http import RawResponse
 from tasks.land.housekeeping import DAY, prune_metadata, remove_stale_partials
 from tasks.land.landing import land_raw_response, landed_sidecars
-from tasks.load.audit import record_unaudited_landings
+from tasks.load.audit import audited_landings, record_unaudited_landings
+from tasks.load.run_load import load_and_publish
 from tasks.load.warehouse import apply_sql_files, schema_statements
 
 
@@ -60,7 +63,41 @@ def test_answers_landed_by_a_killed_run_are_recorded_by_the_next_load(tmp_path: 
                     f"/tables/TAB6471/data?n={i}") for i in range(1, 4)]
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         apply_sql_files(con, schema_statements())
-        assert record_unaudited_landings(con, landed_sidecars(tmp_path)) == 3
-        assert record_unaudited_landings(con, landed_sidecars(tmp_path)) == 0  # once only
+        assert record_unaudited_landings(con, tmp_path) == 3
+        assert record_unaudited_landings(con, tmp_path) == 0  # once only
         paths = {row[0] for row in con.execute("SELECT path FROM audit.landing").fetchall()}
-    assert paths == {item.path for item in landed}
+        assert paths == {item.path for item in landed}
+        # What the audit holds is what a landing's sidecar says, field for field.
+        assert sorted(audited_landings(con, "data"), key=lambda item: item.path) == sorted(
+            landed, key=lambda item: item.path)
+
+
+def test_sidecars_of_answers_the_audit_knows_are_not_read(tmp_path: Path) -> None:
+    first, second = (_land(tmp_path, "data", f'{{"d": {i}}}'.encode(), f"2026-11-0{i}T03:00:00.000Z",
+                           f"/tables/TAB6471/data?n={i}") for i in (1, 2))
+    Path(first.path + ".meta.json").write_text("{not json")  # were it read, it would not parse
+    assert landed_sidecars(tmp_path, known={first.path}) == [second]
+    assert landed_sidecars(tmp_path) == [second]  # read, it is skipped as damaged
+
+
+def test_a_metadata_answer_whose_body_is_gone_is_recorded_as_pruned(tmp_path: Path) -> None:
+    older = _land(tmp_path, "metadata", b'{"v": 1}', "2026-09-01T03:00:00.000Z")
+    newest = _land(tmp_path, "metadata", b'{"v": 2}', "2026-11-30T03:00:00.000Z")
+    Path(older.path).unlink()  # removed by hand; the audit still lists it
+    assert prune_metadata([older, newest], retention_days=35) == [older]
+    assert not Path(older.path + ".meta.json").exists() and Path(newest.path).exists()
+
+
+def test_a_run_prunes_the_old_metadata_answers_its_audit_records(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("OMS_WAREHOUSE", str(tmp_path / "warehouse" / "oms.duckdb"))
+    monkeypatch.setenv("OMS_DATA_DIR", str(tmp_path / "data"))
+    ctx = build_context(run_id="r1")
+    old = _land(ctx.landing_dir, "metadata", b'{"v": 1}', "2026-09-01T03:00:00.000Z")
+    newest = _land(ctx.landing_dir, "metadata", b'{"v": 2}', "2026-11-30T03:00:00.000Z")
+    _age(old.path, 92)
+    killed = _land(ctx.landing_dir, "data", b'{"d": 1}', "2026-11-30T03:00:01.000Z", "/tables/TAB6471/data?n=1")
+    load_and_publish(ctx, [], [], "test", {}, datetime.now(UTC), [old, newest])  # `killed`: no run recorded it
+    with duckdb.connect(str(ctx.warehouse), read_only=True) as con:
+        pruned = dict(con.execute("SELECT path, pruned_at IS NOT NULL FROM audit.landing").fetchall())
+    assert pruned == {old.path: True, newest.path: False, killed.path: False}
+    assert not Path(old.path).exists() and Path(newest.path).exists() and Path(killed.path).exists()
