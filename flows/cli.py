@@ -308,7 +308,7 @@ def write_site_now() -> None:
     with _published_warehouse():
         pass  # one line and exit 2/3 if there is no readable warehouse; the site opens its own connection
     ctx = build_context(run_id="manual-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S"))
-    result = write_site(ctx.warehouse, ctx.site_dir, ctx.run_id, ctx.quarantine_dir)
+    result = write_site(ctx.warehouse, ctx.site_dir, ctx.run_id, ctx.quarantine_dir, reuse=False)  # every page
     typer.echo(f"site: {site_index(ctx.settings.paths.data_dir).absolute().as_uri()} ({len(result.pages)} pages, "
                f"{result.charts_rendered} charts rendered)")
 

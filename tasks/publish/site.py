@@ -6,7 +6,9 @@ Docs to ``<data_dir>/site/data-docs/`` (tasks/validate/suites.py). Everything wo
 network: charts are Vega-Lite specs (altair) rendered to inline SVG by vl-convert, no JavaScript library, no CDN.
 altair because a chart is a short declarative spec whose titles, axis titles and description become the SVG's
 accessible text; vl-convert renders it in-process (~50 ms a chart). Rendered charts are kept by a digest of their
-data, so a night with nothing new renders none.
+data, so a night with nothing new renders none; and such a night copies the focus-area pages and the start page's
+headline section from the latest site (they are made of the published build alone: ``page_inputs``), rendering only
+what is its own, the run's status.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from tasks.config import config_dir, load_catalogue, read_yaml
 from tasks.load.warehouse import connect_read_only
@@ -33,6 +37,8 @@ TEMPLATES = Path(__file__).with_name("site_templates")
 DATA_DOCS = "data-docs"  # GX's Data Docs site, beside the run folders: <site_dir>/data-docs/index.html
 CHART_CACHE = ".charts"
 CHART_VERSION = "1"  # bump when the chart spec changes, so cached SVGs are rendered again
+STYLE = "style.css"
+HEADLINES = ".headlines.part"  # the start page's headline section, kept (not a page) for the next night to reuse
 
 
 @dataclass
@@ -198,8 +204,18 @@ def focus_areas(con: duckdb.DuckDBPyConnection, seats: dict[str, str]) -> list[F
             key, row["name_sv"], row["name_en"], row["description_sv"], row["unit"], row["additive"],
             row["coverage"], Chart(row["name_sv"], row["unit"], regions, rows), table[0]["year"] if table else None,
             table, lineage.get(key, [])))
+    return _in_catalogue_order(list(areas.values()))
+
+
+def focus_area_names(con: duckdb.DuckDBPyConnection) -> list[FocusArea]:
+    """The focus areas without their indicators: what every page's navigation lists."""
+    return _in_catalogue_order([FocusArea(*row, []) for row in con.execute(
+        "SELECT DISTINCT focus_area, focus_area_sv, focus_area_en FROM main.indicator").fetchall()])
+
+
+def _in_catalogue_order(areas: list[FocusArea]) -> list[FocusArea]:
     order = list(load_catalogue()[0])  # the catalogue's order: population first, as ÖMS 2050 lists its areas
-    return sorted(areas.values(), key=lambda a: order.index(a.key) if a.key in order else len(order))
+    return sorted(areas, key=lambda a: order.index(a.key) if a.key in order else len(order))
 
 
 def headline_figures(con: duckdb.DuckDBPyConnection, areas: list[FocusArea]) -> list[dict]:
@@ -293,14 +309,72 @@ def _environment() -> Environment:
     return environment
 
 
-def write_pages(folder: Path, con: duckdb.DuckDBPyConnection, run_id: str, quarantine_dir: Path,
-                cache_dir: Path) -> tuple[list[str], int]:
+def published_build(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The run that last rebuilt main.* (what every page's figures come from), if the audit records one."""
+    builds = _records(con, "SELECT run_id, started_at, publish_inputs FROM audit.run WHERE published "
+                           "ORDER BY started_at DESC LIMIT 1", [])
+    if not builds:
+        return None
+    return {**builds[0], "started_at": builds[0]["started_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def page_inputs(build: dict | None) -> str | None:
+    """What the focus-area pages and the headline section are made of: the published build, the templates, the site
+    settings and this code. Equal inputs give equal pages, so a night that publishes nothing reuses them."""
+    if build is None or build["publish_inputs"] is None:
+        return None
+    digest = hashlib.sha256(json.dumps([build["run_id"], build["publish_inputs"], CHART_VERSION]).encode())
+    for path in [*sorted(TEMPLATES.iterdir()), config_dir() / "site.yaml", Path(__file__)]:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def reuse_pages(previous: Path, folder: Path, inputs: str | None) -> tuple[list[str], str] | None:
+    """The focus-area pages, style sheet and headline section of the ``previous`` site, copied into ``folder``
+    when it was made of the same inputs; their names and the headline section, else None (render them)."""
+    try:
+        manifest = json.loads((previous / MANIFEST).read_text(encoding="utf-8"))
+        if inputs is None or manifest.get("page_inputs") != inputs:
+            return None
+        pages = list(manifest["area_pages"])
+        for name in [*pages, STYLE, HEADLINES]:
+            shutil.copyfile(previous / name, folder / name)  # copies, not links: a page is never shared
+        return pages, (folder / HEADLINES).read_text(encoding="utf-8")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no previous site, or one missing a file: render everything
+
+
+def write_area_pages(folder: Path, con: duckdb.DuckDBPyConnection, cache_dir: Path, common: dict
+                     ) -> tuple[list[str], str, int]:
+    """Every focus-area page, the style sheet and the headline section; their names, the section and how many charts
+    were rendered now."""
+    environment = _environment()
     areas = focus_areas(con, county_seats())
     rendered = render_charts(areas, cache_dir)
-    run, batches = last_run(con, quarantine_dir)
+    pages = []
+    for area in areas:
+        (folder / area.page).write_text(environment.get_template("area.html.j2").render(
+            **common, root="", area=area), encoding="utf-8")
+        pages.append(area.page)
+    (folder / STYLE).write_text((TEMPLATES / STYLE).read_text(encoding="utf-8"), encoding="utf-8")
+    headlines = environment.get_template("headlines.html.j2").render(
+        **common, figures=headline_figures(con, areas), **whole_area(con))
+    (folder / HEADLINES).write_text(headlines, encoding="utf-8")
+    return pages, headlines, rendered
+
+
+def write_pages(folder: Path, con: duckdb.DuckDBPyConnection, run_id: str, quarantine_dir: Path,
+                cache_dir: Path, previous: Path | None = None) -> tuple[list[str], int]:
+    """The site's pages; the focus-area pages and headlines are copied from ``previous`` when nothing they are made
+    of changed (a night with nothing new: ~0.2 s of queries and rendering saved), the run's own status never."""
+    build = published_build(con)
+    inputs = page_inputs(build)
+    common = {"areas": focus_area_names(con), "build": build, "run_id": run_id,
+              "data_docs": f"../{DATA_DOCS}/index.html"}
+    reused = reuse_pages(previous, folder, inputs) if previous is not None else None
+    area_pages, headlines, rendered = (*reused, 0) if reused else write_area_pages(folder, con, cache_dir, common)
     environment = _environment()
-    built_at = datetime.now(UTC).isoformat(timespec="seconds")
-    common = {"areas": areas, "built_at": built_at, "run_id": run_id, "data_docs": f"../{DATA_DOCS}/index.html"}
+    run, batches = last_run(con, quarantine_dir)
     pages = ["index.html"]
     reports = folder / "quarantine"
     for batch in batches:
@@ -313,26 +387,25 @@ def write_pages(folder: Path, con: duckdb.DuckDBPyConnection, run_id: str, quara
             batch["page"] = page
             pages.append(page)
     (folder / "index.html").write_text(environment.get_template("index.html.j2").render(
-        **common, root="", run=run, batches=batches, figures=headline_figures(con, areas), **whole_area(con)),
+        **common, root="", run=run, batches=batches, headlines=Markup(headlines), **whole_area(con)),
         encoding="utf-8")
-    for area in areas:
-        (folder / area.page).write_text(environment.get_template("area.html.j2").render(
-            **common, root="", area=area), encoding="utf-8")
-        pages.append(area.page)
-    (folder / "style.css").write_text((TEMPLATES / "style.css").read_text(encoding="utf-8"), encoding="utf-8")
-    (folder / MANIFEST).write_text(json.dumps({"run_id": run_id, "created_at": built_at, "pages": pages},
-                                              indent=2) + "\n", encoding="utf-8")
+    pages += area_pages
+    (folder / MANIFEST).write_text(json.dumps({
+        "run_id": run_id, "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "pages": pages,
+        "area_pages": area_pages, "page_inputs": inputs}, indent=2) + "\n", encoding="utf-8")
     return pages, rendered
 
 
-def write_site(warehouse: Path, site_dir: Path, run_id: str, quarantine_dir: Path) -> SiteResult:
-    """Build the site from the published warehouse and swap it in; raises on failure (see ``build_site``)."""
+def write_site(warehouse: Path, site_dir: Path, run_id: str, quarantine_dir: Path, reuse: bool = True) -> SiteResult:
+    """Build the site from the published warehouse and swap it in; raises on failure (see ``build_site``).
+    ``reuse``: copy what the latest site made of the same inputs (``oms site`` renders everything)."""
     made: dict = {}
 
     def write(folder: Path) -> None:
         with connect_read_only(warehouse) as con:
             made["pages"], made["rendered"] = write_pages(folder, con, run_id, quarantine_dir,
-                                                          site_dir / CHART_CACHE)
+                                                          site_dir / CHART_CACHE,
+                                                          (site_dir / LATEST).resolve() if reuse else None)
 
     final, _ = swap_in_folder(site_dir, run_id, write)
     return SiteResult(run_id, final, made["pages"], made["rendered"])
