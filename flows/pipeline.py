@@ -1,7 +1,8 @@
 """The Prefect flows: nightly run and backfill. They only compose the stages in tasks/.
 
-fetch + land (per source) → validate (per source; failures quarantined) → load + publish (once, swapped in
-atomically) → run report (log lines and a Prefect table artifact).
+plan (every source's metadata, one task) → fetch + land (per source with calls left) → validate (per source;
+failures quarantined) → load + publish (once, swapped in atomically) → run report (log lines and a Prefect table
+artifact).
 """
 
 from __future__ import annotations
