@@ -324,7 +324,7 @@ def page_inputs(build: dict | None) -> str | None:
     if build is None or build["publish_inputs"] is None:
         return None
     digest = hashlib.sha256(json.dumps([build["run_id"], build["publish_inputs"], CHART_VERSION]).encode())
-    for path in [*sorted(TEMPLATES.iterdir()), config_dir() / "site.yaml", Path(__file__)]:
+    for path in [*sorted(p for p in TEMPLATES.iterdir() if p.is_file()), config_dir() / "site.yaml", Path(__file__)]:
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
