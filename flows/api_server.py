@@ -25,12 +25,12 @@ def prefect_api(say=print) -> Iterator[str]:
         yield PREFECT_API_URL.value()
         return
     # Imported only here: Prefect's server package takes seconds to import, and a configured server needs none of it.
-    from flows.owned_server import OwnedApiServer
+    from flows.owned_server import OwnedApiServer, temporary_api_log
 
     server = OwnedApiServer()
     server.start(timeout=STARTUP_SECONDS)
     say(f"prefect: temporary API at {server.api_url} (pid {server.server_process.pid}; it stops with this "
-        "command; set PREFECT_API_URL to use a server of your own)")
+        f"command, its errors go to {temporary_api_log()}; set PREFECT_API_URL to use a server of your own)")
     try:
         with temporary_settings({PREFECT_API_URL: server.api_url}):
             try:

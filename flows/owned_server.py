@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import prefect
 from prefect.server.api.server import SubprocessASGIServer
@@ -29,8 +30,19 @@ class OwnedApiServer(SubprocessASGIServer):
         environment = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                        "PREFECT__SERVER_FINAL": "1",
                        **get_current_settings().to_environment_variables(exclude_unset=True)}
-        return subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
-             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "error", "--lifespan", "on"],
-            env=environment, preexec_fn=_die_with_parent, start_new_session=True)  # noqa: PLW1509
+        # Its own log, not the terminal: stopped while a request is under way (the run's end on SIGTERM), the
+        # server prints a traceback of its own that read like the run's.
+        with temporary_api_log().open("ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
+                 "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--log-level", "error", "--lifespan", "on"],
+                env=environment, preexec_fn=_die_with_parent, start_new_session=True,  # noqa: PLW1509
+                stdout=log, stderr=subprocess.STDOUT)
+
+
+def temporary_api_log() -> Path:
+    """Where the temporary API writes its errors: beside its database, in PREFECT_HOME."""
+    home = Path(get_current_settings().home)
+    home.mkdir(parents=True, exist_ok=True)
+    return home / "oms-temporary-api.log"
