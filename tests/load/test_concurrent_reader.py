@@ -8,7 +8,6 @@ that the same build recorded in marker.build.
 from __future__ import annotations
 
 import multiprocessing as mp
-import time
 from pathlib import Path
 
 import duckdb
@@ -19,11 +18,9 @@ from tasks.load.warehouse import building_copy
 from tasks.publish.publish import publish, reference_rows_from_config
 
 
-def _reader(path: str, reading, stop, queue) -> None:
-    reads = inconsistent = lock_errors = 0
-    slowest = 0.0
+def _reader(path: str, reading, building, stop, queue) -> None:
+    reads = inconsistent = lock_errors = during_builds = 0
     while not stop.is_set() or reads < 20:
-        started = time.monotonic()
         try:
             con = duckdb.connect(path, read_only=True)
         except duckdb.IOException:
@@ -34,11 +31,12 @@ def _reader(path: str, reading, stop, queue) -> None:
             rows = con.execute("SELECT count(*) FROM main.observation").fetchone()[0]
         finally:
             con.close()
-        slowest = max(slowest, time.monotonic() - started)
         reads += 1
+        during_builds += building.is_set()
         reading.set()
         inconsistent += marker != rows
-    queue.put({"reads": reads, "inconsistent": inconsistent, "lock_errors": lock_errors, "slowest": slowest})
+    queue.put({"reads": reads, "inconsistent": inconsistent, "lock_errors": lock_errors,
+               "during_builds": during_builds})
 
 
 @pytest.fixture(scope="module")
@@ -60,17 +58,20 @@ def test_reader_never_blocked_nor_sees_half_published_state(tmp_path, batch) -> 
     months = sorted(batch["period"].unique())
     _build_version(path, batch, months[:1], 0)
     context = mp.get_context("spawn")
-    queue, reading, stop = context.Queue(), context.Event(), context.Event()
-    reader = context.Process(target=_reader, args=(str(path), reading, stop, queue))
+    queue, reading, building, stop = context.Queue(), context.Event(), context.Event(), context.Event()
+    reader = context.Process(target=_reader, args=(str(path), reading, building, stop, queue))
     reader.start()
     assert reading.wait(timeout=60), "the reader process never managed a first read"
     # A fixed number of swaps, not a time window: a loaded CI machine builds fewer per second.
+    building.set()
     for version in range(1, 7):
         _build_version(path, batch, months[: version % len(months) + 1], version)
+    building.clear()
     stop.set()
     result = queue.get(timeout=60)
     reader.join(timeout=30)
     assert result["reads"] >= 20
     assert result["inconsistent"] == 0
     assert result["lock_errors"] == 0
-    assert result["slowest"] < 1.0  # seconds for open + two queries
+    # Not blocked: it kept reading while the writer built and swapped (a count, not a time: CI machines are slow).
+    assert result["during_builds"] >= 5
