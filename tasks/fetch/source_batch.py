@@ -10,34 +10,36 @@ A run plans every source first, side by side; only a source with pending calls i
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 from tasks.catalogue import SourceConfig
 from tasks.context import RunContext
 from tasks.fetch.common.fetched import AlreadyLoaded, FetchedSource
 from tasks.fetch.kolada.source import fetch_pending_kolada, parse_kolada_batch, plan_kolada_source
 from tasks.fetch.pxweb.source import fetch_pending_pxweb, parse_pxweb_batch, plan_pxweb_source
-from tasks.lazy import LazyModule
 
-pd = LazyModule("pandas")
+if TYPE_CHECKING:  # annotations only: pandas is imported where a batch is parsed (tasks/lazy.py)
+    import pandas as pd
 
-Plan = Callable[[RunContext, SourceConfig, AlreadyLoaded], FetchedSource]
-FetchPending = Callable[[RunContext, FetchedSource], FetchedSource]
-Parse = Callable[[RunContext, FetchedSource], "pd.DataFrame"]  # a string: pandas is lazy (tasks/lazy.py)
-PLUGINS: dict[str, tuple[Plan, FetchPending, Parse]] = {
-    "pxweb": (plan_pxweb_source, fetch_pending_pxweb, parse_pxweb_batch),
-    "kolada": (plan_kolada_source, fetch_pending_kolada, parse_kolada_batch),
+class Plugin(NamedTuple):
+    plan: Callable[[RunContext, SourceConfig, AlreadyLoaded], FetchedSource]
+    fetch_pending: Callable[[RunContext, FetchedSource], FetchedSource]
+    parse: Callable[[RunContext, FetchedSource], pd.DataFrame]
+
+
+PLUGINS: dict[str, Plugin] = {
+    "pxweb": Plugin(plan_pxweb_source, fetch_pending_pxweb, parse_pxweb_batch),
+    "kolada": Plugin(plan_kolada_source, fetch_pending_kolada, parse_kolada_batch),
 }
 
 
 def plan_source(ctx: RunContext, source: SourceConfig, loaded: AlreadyLoaded | None = None) -> FetchedSource:
     """``loaded``: what the warehouse holds (``already_loaded``); without it, nothing counts as loaded."""
-    plan, _, _ = PLUGINS[source.api]
-    return plan(ctx, source, loaded or AlreadyLoaded())
+    return PLUGINS[source.api].plan(ctx, source, loaded or AlreadyLoaded())
 
 
 def fetch_pending(ctx: RunContext, planned: FetchedSource) -> FetchedSource:
-    _, fetch, _ = PLUGINS[planned.source.api]
-    return fetch(ctx, planned) if planned.pending else planned
+    return PLUGINS[planned.source.api].fetch_pending(ctx, planned) if planned.pending else planned
 
 
 def fetch_source(ctx: RunContext, source: SourceConfig, loaded: AlreadyLoaded | None = None) -> FetchedSource:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
 
 from tasks.fetch.common.observations import KEY_COLUMNS
-from tasks.lazy import LazyModule
 from tasks.load.warehouse import registered
 
-pd = LazyModule("pandas")
+if TYPE_CHECKING:  # annotations only: pandas is imported where a batch is parsed (tasks/lazy.py)
+    import pandas as pd
 
 _KEY = ["source_id", *KEY_COLUMNS]
 # A key is rewritten when its value changed, or when a new version of the table confirmed it (lineage follows the

@@ -344,7 +344,7 @@ def reuse_pages(previous: Path, folder: Path, inputs: str | None) -> tuple[list[
         return None  # no previous site, or one missing a file: render everything
 
 
-def write_area_pages(folder: Path, con: duckdb.DuckDBPyConnection, cache_dir: Path, common: dict
+def write_area_pages(folder: Path, con: duckdb.DuckDBPyConnection, cache_dir: Path, common: dict, whole: dict
                      ) -> tuple[list[str], str, int]:
     """Every focus-area page, the style sheet and the headline section; their names, the section and how many charts
     were rendered now."""
@@ -358,7 +358,7 @@ def write_area_pages(folder: Path, con: duckdb.DuckDBPyConnection, cache_dir: Pa
         pages.append(area.page)
     (folder / STYLE).write_text((TEMPLATES / STYLE).read_text(encoding="utf-8"), encoding="utf-8")
     headlines = environment.get_template("headlines.html.j2").render(
-        **common, figures=headline_figures(con, areas), **whole_area(con))
+        **common, figures=headline_figures(con, areas), **whole)
     (folder / HEADLINES).write_text(headlines, encoding="utf-8")
     return pages, headlines, rendered
 
@@ -371,8 +371,10 @@ def write_pages(folder: Path, con: duckdb.DuckDBPyConnection, run_id: str, quara
     inputs = page_inputs(build)
     common = {"areas": focus_area_names(con), "build": build, "run_id": run_id,
               "data_docs": f"../{DATA_DOCS}/index.html"}
+    whole = whole_area(con)
     reused = reuse_pages(previous, folder, inputs) if previous is not None else None
-    area_pages, headlines, rendered = (*reused, 0) if reused else write_area_pages(folder, con, cache_dir, common)
+    area_pages, headlines, rendered = (*reused, 0) if reused else write_area_pages(folder, con, cache_dir, common,
+                                                                                   whole)
     environment = _environment()
     run, batches = last_run(con, quarantine_dir)
     pages = ["index.html"]
@@ -387,7 +389,7 @@ def write_pages(folder: Path, con: duckdb.DuckDBPyConnection, run_id: str, quara
             batch["page"] = page
             pages.append(page)
     (folder / "index.html").write_text(environment.get_template("index.html.j2").render(
-        **common, root="", run=run, batches=batches, headlines=Markup(headlines), **whole_area(con)),
+        **common, root="", run=run, batches=batches, headlines=Markup(headlines), **whole),
         encoding="utf-8")
     pages += area_pages
     (folder / MANIFEST).write_text(json.dumps({

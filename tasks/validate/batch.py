@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tasks.catalogue import SourceConfig
 from tasks.fetch.common.observations import indicators_by_key
-from tasks.lazy import LazyModule
 from tasks.regions import Regions
 from tasks.validate.county_totals import county_total_comparison
 from tasks.validate.suites import ValidationOutcome, run_suite, suite_document
 
-pd = LazyModule("pandas")
+if TYPE_CHECKING:  # annotations only: pandas is imported where a batch is parsed (tasks/lazy.py)
+    import pandas as pd
 
 
 @dataclass(frozen=True)

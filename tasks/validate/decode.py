@@ -4,14 +4,15 @@ quarantines it."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tasks.context import RunContext
 from tasks.fetch.common.fetched import FetchedSource
 from tasks.fetch.source_batch import PLUGINS
-from tasks.lazy import LazyModule
 
-pd = LazyModule("pandas")
+if TYPE_CHECKING:  # annotations only: pandas is imported where a batch is parsed (tasks/lazy.py)
+    import pandas as pd
 
 
 def decode_landed(ctx: RunContext, fetched: FetchedSource) -> pd.DataFrame:
-    _, _, parse = PLUGINS[fetched.source.api]
-    return parse(ctx, fetched)
+    return PLUGINS[fetched.source.api].parse(ctx, fetched)

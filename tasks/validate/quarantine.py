@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasks.fetch.common.http import utc_now
-from tasks.lazy import LazyModule
 
-pd = LazyModule("pandas")
+if TYPE_CHECKING:  # annotations only: pandas is imported where a batch is parsed (tasks/lazy.py)
+    import pandas as pd
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasks.config import EXPECTATIONS_DIR
-from tasks.lazy import LazyModule
 
-pd = LazyModule("pandas")
+if TYPE_CHECKING:  # annotations only: pandas is imported where a batch is parsed (tasks/lazy.py)
+    import pandas as pd
 
 
 @dataclass(frozen=True)

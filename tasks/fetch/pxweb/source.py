@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import TYPE_CHECKING
 
 from tasks.catalogue import PxWebSource
 from tasks.context import RunContext
@@ -16,9 +17,9 @@ from tasks.fetch.pxweb.jsonstat import parse_jsonstat_dataset
 from tasks.fetch.pxweb.tidy import tidy_batch
 from tasks.fetch.transforms import TRANSFORMS
 from tasks.land.landing import LandedResponse, find_landed, is_rejected, land_raw_response
-from tasks.lazy import LazyModule
 
-pd = LazyModule("pandas")
+if TYPE_CHECKING:  # annotations only: pandas is imported where a batch is parsed (tasks/lazy.py)
+    import pandas as pd
 
 _UPDATED = re.compile(rb'"updated"\s*:\s*"([^"]{1,40})"')
 
