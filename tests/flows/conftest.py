@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,16 +46,24 @@ def kolada_server(emulators: Emulators) -> KoladaReplayServer:
     return emulators.kolada
 
 
+def point_pipeline_at(root: Path, replay_server: PxWebReplayServer, kolada_server: KoladaReplayServer,
+                      setenv: Callable[[str, str], None]) -> None:
+    """Reset the replay servers and point the pipeline at them and at ``root/warehouse/oms.duckdb`` and
+    ``root/data``, through a test's monkeypatch (pipeline_env) or a module fixture's, whose read-only tests share
+    one run."""
+    replay_server.reset()
+    kolada_server.reset()
+    for name, value in {"OMS_SCB_BASE_URL": replay_server.base_url, "OMS_KOLADA_BASE_URL": kolada_server.base_url,
+                        "OMS_WAREHOUSE": str(root / "warehouse" / "oms.duckdb"),
+                        "OMS_DATA_DIR": str(root / "data")}.items():
+        setenv(name, value)
+
+
 @pytest.fixture()
 def pipeline_env(tmp_path: Path, replay_server: PxWebReplayServer, kolada_server: KoladaReplayServer,
                  monkeypatch) -> Path:
     """Point the pipeline at the replay servers and at a temporary warehouse and data directory."""
-    replay_server.reset()
-    kolada_server.reset()
-    monkeypatch.setenv("OMS_SCB_BASE_URL", replay_server.base_url)
-    monkeypatch.setenv("OMS_KOLADA_BASE_URL", kolada_server.base_url)
-    monkeypatch.setenv("OMS_WAREHOUSE", str(tmp_path / "warehouse" / "oms.duckdb"))
-    monkeypatch.setenv("OMS_DATA_DIR", str(tmp_path / "data"))
+    point_pipeline_at(tmp_path, replay_server, kolada_server, monkeypatch.setenv)
     yield tmp_path
     replay_server.faults.clear()
     shutil.rmtree(tmp_path / "data", ignore_errors=True)

@@ -16,6 +16,7 @@ from replay.pxweb.cube import cube_from_px
 from tasks.load.warehouse import connect_read_only
 from tasks.regions import load_regions
 from tests.conftest import recorded_cells
+from tests.flows.conftest import point_pipeline_at
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TAB1264 = PROJECT_ROOT / "recordings/scb/v2/recorded-by-atlas290/TAB1264"
@@ -48,10 +49,14 @@ def _published(warehouse: Path, region: str, period: str) -> tuple:
                            "AND age = 'total'", [region, period]).fetchone()
 
 
-@pytest.fixture()
-def warehouse(pipeline_env) -> Path:
-    nightly(sources=["births_municipality_1968_2024", "births_2002_2003"])
-    return pipeline_env / "warehouse" / "oms.duckdb"
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory, replay_server, kolada_server) -> Path:
+    """One run for the module's tests that only read it (built per test, it cost three runs)."""
+    root = tmp_path_factory.mktemp("births")
+    with pytest.MonkeyPatch.context() as patch:
+        point_pipeline_at(root, replay_server, kolada_server, patch.setenv)
+        nightly(sources=["births_municipality_1968_2024", "births_2002_2003"])
+    return root / "warehouse" / "oms.duckdb"
 
 
 def test_uppsala_and_vastmanland_births_before_and_after_2007_are_on_todays_borders(warehouse) -> None:

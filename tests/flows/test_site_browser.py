@@ -15,6 +15,7 @@ import pytest
 from flows.pipeline import RunFailed, nightly
 from replay.faults import Fault
 from tasks.load.warehouse import connect_read_only
+from tests.flows.conftest import point_pipeline_at
 
 SOURCES = ["population_county_month", "population_municipality_year", "completed_dwellings_municipality",
            "employment_bas_municipality", "births_municipality_2025"]
@@ -27,11 +28,7 @@ def site(tmp_path_factory, replay_server, kolada_server) -> Path:
     """One nightly flow run with a quarantined source; returns the data folder."""
     root = tmp_path_factory.mktemp("site-run")
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("OMS_SCB_BASE_URL", replay_server.base_url)
-        env.setenv("OMS_KOLADA_BASE_URL", kolada_server.base_url)
-        env.setenv("OMS_WAREHOUSE", str(root / "warehouse" / "oms.duckdb"))
-        env.setenv("OMS_DATA_DIR", str(root / "data"))
-        replay_server.reset()
+        point_pipeline_at(root, replay_server, kolada_server, env.setenv)
         replay_server.faults.add(Fault("unknown_region", table="TAB6401", dimension="Region", value="0399"))
         try:
             with pytest.raises(RunFailed, match=QUARANTINED):

@@ -14,6 +14,7 @@ from flows.pipeline import nightly
 from tasks.config import load_sources, select_sources
 from tasks.load.warehouse import connect_read_only
 from tests.conftest import recorded_sum, shared_path
+from tests.flows.conftest import point_pipeline_at
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "recordings/scb/v2/recorded-by-atlas290"
 ATLAS_IN_SHARED = shared_path() / "scb/v2/recorded-by-atlas290"
@@ -63,15 +64,11 @@ def warehouse(tmp_path_factory, replay_server, kolada_server) -> Path:
     """One nightly run over every source the replay serves, as `make run` does."""
     root = tmp_path_factory.mktemp("all-sources")
     with pytest.MonkeyPatch.context() as patch:
-        replay_server.reset()
-        kolada_server.reset()
-        for name, value in {"OMS_SCB_BASE_URL": replay_server.base_url, "OMS_KOLADA_BASE_URL": kolada_server.base_url,
-                            "OMS_WAREHOUSE": str(root / "oms.duckdb"), "OMS_DATA_DIR": str(root / "data")}.items():
-            patch.setenv(name, value)
+        point_pipeline_at(root, replay_server, kolada_server, patch.setenv)
         summary = nightly()
     assert {o.status for o in summary.outcomes} == {"loaded"}
     assert len(summary.outcomes) == len(select_sources(load_sources(), None, on_replay=True))
-    return root / "oms.duckdb"
+    return root / "warehouse" / "oms.duckdb"
 
 
 @pytest.mark.parametrize(("source", "indicator", "region", "period", "age", "recording", "cells"), CASES,

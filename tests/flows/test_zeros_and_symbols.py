@@ -14,6 +14,7 @@ from flows.pipeline import nightly
 from replay.pxweb.cube import cube_from_px
 from tasks.load.warehouse import connect_read_only
 from tests.conftest import recorded_cells
+from tests.flows.conftest import point_pipeline_at
 
 ATLAS = Path(__file__).resolve().parents[2] / "recordings/scb/v2/recorded-by-atlas290"
 SOURCES = ["completed_dwellings_municipality", "earned_income_municipality", "births_municipality_1968_2024",
@@ -25,12 +26,9 @@ HEBY, NYKVARN, KNIVSTA = "0331", "0140", "0330"
 def warehouse(tmp_path_factory, replay_server, kolada_server) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("zeros")
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"OMS_SCB_BASE_URL": replay_server.base_url, "OMS_KOLADA_BASE_URL": kolada_server.base_url,
-                            "OMS_WAREHOUSE": str(folder / "oms.duckdb"), "OMS_DATA_DIR": str(folder / "data")}.items():
-            patch.setenv(name, value)
-        replay_server.reset()
+        point_pipeline_at(folder, replay_server, kolada_server, patch.setenv)
         nightly(sources=SOURCES)
-    yield folder / "oms.duckdb"
+    yield folder / "warehouse" / "oms.duckdb"
 
 
 def _published(warehouse: Path, indicator: str, region: str, period: str, **key: str) -> tuple:
