@@ -126,10 +126,7 @@ def update_data_docs(data_dir: Path, results: list[tuple], keep_results: int | N
         return None
     context = _import_gx().get_context(mode="file", project_root_dir=data_dir)
     site = data_dir / "site" / "data-docs"
-    if DATA_DOCS_SITE not in context.get_site_names():
-        context.add_data_docs_site(site_name=DATA_DOCS_SITE, site_config={
-            "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)}})
+    _configure_docs_site(context, site)
     store = context.validation_results_store
     for result_id, result in results:
         store.set(result_id, result)
@@ -139,6 +136,27 @@ def update_data_docs(data_dir: Path, results: list[tuple], keep_results: int | N
             store.remove_key(old)
     context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=[key for key, _ in results])
     return site / "index.html"
+
+
+def _docs_site_config(site: Path) -> dict:
+    """GX's site with its own views, given Jinja's bytecode cache (tasks/validate/docs_views.py)."""
+    def view(class_name: str) -> dict:
+        return {"module_name": "tasks.validate.docs_views", "class_name": class_name}
+
+    return {"class_name": "SiteBuilder",
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "view": view("CachedIndexPageView")},
+            "site_section_builders": {"validations": {"view": view("CachedPageView")}},
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)}}
+
+
+def _configure_docs_site(context, site: Path) -> None:
+    """Adds the docs site to GX's file context, or brings a site an earlier version wrote up to date."""
+    wanted = _docs_site_config(site)
+    stored = context.list_data_docs_sites().get(DATA_DOCS_SITE)
+    if stored is None:
+        context.add_data_docs_site(site_name=DATA_DOCS_SITE, site_config=wanted)
+    elif stored != wanted:
+        context.update_data_docs_site(site_name=DATA_DOCS_SITE, site_config=wanted)
 
 
 def _failure(result) -> Failure:

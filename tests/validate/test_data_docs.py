@@ -98,3 +98,54 @@ def test_a_run_with_more_results_than_the_bound_keeps_all_of_its_own(tmp_path, c
     results = [o.gx_result for _ in range(2) for o in validate_batch(batch, source, load_regions()).outcomes]
     update_data_docs(tmp_path, results, keep_results=1)
     assert len(list((tmp_path / "gx").rglob("validations/**/*.json"))) == len(results)
+
+
+def _compiles(monkeypatch) -> list[str]:
+    """The names of the Jinja templates compiled from here on (not loaded compiled from a cache)."""
+    import jinja2
+
+    compiled: list[str] = []
+    compile_source = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if name is not None:
+            compiled.append(name)
+        return compile_source(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return compiled
+
+
+def test_a_docs_build_does_not_compile_gx_templates_again(tmp_path, county_batch_and_source, monkeypatch) -> None:
+    """GX makes a new Jinja environment for every build and compiled its page templates each time (half of a
+    build); its views here share Jinja's bytecode cache, so a later build, in a new data folder too, compiles none."""
+    batch, source = county_batch_and_source
+    results = [o.gx_result for o in validate_batch(batch, source, load_regions()).outcomes]
+    compiled = _compiles(monkeypatch)
+    update_data_docs(tmp_path / "first", results)  # compiles only what the cache does not hold yet
+    before = len(compiled)
+    update_data_docs(tmp_path / "second", results)
+    assert compiled[before:] == []
+    assert len(_validated_pages(tmp_path / "second")) == len(results)
+
+
+def test_a_docs_site_an_earlier_version_configured_is_brought_up_to_date_once(tmp_path,
+                                                                            county_batch_and_source) -> None:
+    import great_expectations as gx
+
+    site = tmp_path / "site" / "data-docs"
+    earlier = gx.get_context(mode="file", project_root_dir=tmp_path)
+    earlier.add_data_docs_site(site_name="oms", site_config={  # as the version before the cached views left it
+        "class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)}})
+    batch, source = county_batch_and_source
+    results = [o.gx_result for o in validate_batch(batch, source, load_regions()).outcomes]
+    update_data_docs(tmp_path, results)
+    config = gx.get_context(mode="file", project_root_dir=tmp_path).list_data_docs_sites()["oms"]
+    assert config["site_index_builder"]["view"]["class_name"] == "CachedIndexPageView"
+    assert config["site_section_builders"]["validations"]["view"]["class_name"] == "CachedPageView"
+    project = tmp_path / "gx" / "great_expectations.yml"
+    written = project.stat().st_mtime_ns, project.read_text(encoding="utf-8")
+    update_data_docs(tmp_path, results)
+    assert (project.stat().st_mtime_ns, project.read_text(encoding="utf-8")) == written  # up to date: not rewritten
+    assert len(_validated_pages(tmp_path)) == len(results)
