@@ -149,3 +149,15 @@ def test_a_docs_site_an_earlier_version_configured_is_brought_up_to_date_once(tm
     update_data_docs(tmp_path, results)
     assert (project.stat().st_mtime_ns, project.read_text(encoding="utf-8")) == written  # up to date: not rewritten
     assert len(_validated_pages(tmp_path)) == len(results)
+
+
+def test_without_a_cache_folder_the_templates_are_compiled_as_gx_does(tmp_path, monkeypatch) -> None:
+    import tempfile
+
+    from tasks.validate.docs_views import template_cache
+
+    assert template_cache() is not None
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(not_a_folder))  # where Jinja would make its folder
+    assert template_cache() is None
