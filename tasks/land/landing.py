@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from tasks.fetch.common.http import RawResponse
 
+SIDECAR = ".meta.json"  # beside each landed body: what was asked, when, its checksum (a LandedResponse)
+
 
 @dataclass(frozen=True)
 class LandedResponse:
@@ -117,9 +119,6 @@ def find_landed(landing_dir: Path, source_id: str, table: str, kind: str, reques
         if body.exists() and not is_rejected(landed) and hashlib.sha256(body.read_bytes()).hexdigest() == landed.sha256:
             return landed
     return None
-
-
-SIDECAR = ".meta.json"
 
 
 def landed_sidecars(landing_dir: Path, known: set[str] | frozenset[str] = frozenset()) -> list[LandedResponse]:

@@ -24,17 +24,17 @@ def template_cache() -> FileSystemBytecodeCache | None:
 COMPILED_TEMPLATES = template_cache()
 
 
-class CachedPageView(DefaultJinjaPageView):
+class _CachedTemplates:
+    """Given to GX's views below: their Jinja environment, made in GX's __init__, reads compiled templates."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.env.bytecode_cache = COMPILED_TEMPLATES
+
+
+class CachedPageView(_CachedTemplates, DefaultJinjaPageView):
     """A validation result's page."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.env.bytecode_cache = COMPILED_TEMPLATES
 
-
-class CachedIndexPageView(DefaultJinjaIndexPageView):
+class CachedIndexPageView(_CachedTemplates, DefaultJinjaIndexPageView):
     """The docs' index page."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.env.bytecode_cache = COMPILED_TEMPLATES
