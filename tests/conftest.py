@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,6 @@ def _send_what_prefect_still_holds() -> None:
     """Without xdist this process ran the flows too: the last run's logs and events still queued would be sent at
     exit to a server stopped by then, retried for minutes ("--- Error logging to API ---"). Sent now, while it
     answers."""
-    import sys
-
     if "prefect" not in sys.modules:
         return
     from prefect.events.worker import EventsWorker
