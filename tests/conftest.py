@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -36,22 +35,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
     server = config.stash.get(SESSION_SERVER, None)
     if server is not None:
-        _send_what_prefect_still_holds()
         server.stop()
         os.environ.pop(ENV, None)
-
-
-def _send_what_prefect_still_holds() -> None:
-    """Without xdist this process ran the flows too: the last run's logs and events still queued would be sent at
-    exit to a server stopped by then, retried for minutes ("--- Error logging to API ---"). Sent now, while it
-    answers."""
-    if "prefect" not in sys.modules:
-        return
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
-    for service in (APILogWorker, EventsWorker):
-        service.drain_all(timeout=30)
 
 
 SESSION_SERVER = pytest.StashKey[object]()

@@ -74,9 +74,22 @@ class SessionServer:
             print(f"the session's Prefect API could not start: {err}", file=sys.stderr)
 
     def stop(self) -> None:
+        _send_what_prefect_still_holds()
         self._stopping.set()
         self._thread.join(timeout=30)
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _send_what_prefect_still_holds() -> None:
+    """Without xdist the controlling process ran the flows too: the last run's logs and events still queued would
+    be sent at exit to this server, stopped by then, and retried for minutes ("--- Error logging to API ---")."""
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        service.drain_all(timeout=30)
 
 
 def _free_port() -> int:
